@@ -64,17 +64,4 @@ export async function measure(benchCase: BenchCase, options: MeasureOptions = de
   };
 }
 
-/** Deterministic pseudo-random bytes (xorshift32) for reproducible inputs; not for keys. */
-export function seededBytes(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 0x9e3779b9;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { seededBytes } from '../src/core/seeded.ts';

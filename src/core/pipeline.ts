@@ -1,0 +1,416 @@
+// The codec pipeline, the only place the order is written: generation → compress → encrypt → RLNC → fragments, and back.
+
+import { openGeneration, sealGeneration, unwrapDek, wrapDek, KEY_LENGTH, NONCE_LENGTH } from './crypto.ts';
+import { packGeneration, unpackGeneration, type CompressionSettings } from './compress.ts';
+import type { GfKernel } from './gf256/kernel.ts';
+import { allocateFragment, parseFragment, sealFragment, type FragmentHeader } from './format/fragment.ts';
+import { FormatError } from './format/errors.ts';
+import {
+  generationCount,
+  generationSpan,
+  MANIFEST_VERSION,
+  type CoefficientPlacement,
+  type CompressionScheme,
+  type ManifestGeneration,
+  type ObjectManifest,
+} from './format/manifest.ts';
+import {
+  COEFFICIENT_SEED_LENGTH,
+  encodeGeneration,
+  generatorMatrix,
+  matrixRow,
+  packetCount,
+  RlncDecoder,
+  recodePacket,
+  symbolSizeFor,
+  validateRlncParams,
+  type GfMatrix,
+  type RlncParams,
+} from './rlnc/index.ts';
+
+export const MIN_GENERATION_SIZE = 1024;
+export const MAX_GENERATION_SIZE = 64 * 1024 * 1024;
+export const OBJECT_VERSION_ID_LENGTH = 16;
+
+export type CodecErrorKind = 'invalid-policy' | 'invalid-range' | 'not-enough-fragments' | 'integrity-failure' | 'invalid-fragment';
+
+export class CodecError extends Error {
+  readonly kind: CodecErrorKind;
+  constructor(kind: CodecErrorKind, message: string) {
+    super(message);
+    this.name = 'CodecError';
+    this.kind = kind;
+  }
+}
+
+/** The codec half of a storage policy. */
+export interface CodecPolicy {
+  readonly k: number;
+  readonly r: number;
+  readonly systematic: boolean;
+  readonly generationSize: number;
+  readonly compression: { readonly scheme: CompressionScheme; readonly level: number };
+  readonly coefficients: CoefficientPlacement;
+}
+
+export interface EncodeContext {
+  readonly kernel: GfKernel;
+  /** The bucket key that wraps this object version's data key. */
+  readonly bucketKek: Uint8Array;
+  /** Source of randomness (data key, object version id, coefficient seed, wrapping nonce). */
+  readonly random: (length: number) => Uint8Array;
+}
+
+export interface EncodedFragment {
+  readonly packetIndex: number;
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+}
+
+export interface EncodedGeneration {
+  readonly index: number;
+  readonly isLast: boolean;
+  readonly fragments: readonly EncodedFragment[];
+}
+
+export function validateCodecPolicy(policy: CodecPolicy): void {
+  try {
+    validateRlncParams(policy);
+  } catch (e) {
+    throw new CodecError('invalid-policy', (e as Error).message);
+  }
+  const g = policy.generationSize;
+  if (!Number.isInteger(g) || g < MIN_GENERATION_SIZE || g > MAX_GENERATION_SIZE) {
+    throw new CodecError('invalid-policy', `generation size must be an integer in [${MIN_GENERATION_SIZE}, ${MAX_GENERATION_SIZE}], got ${String(g)}`);
+  }
+  if (policy.coefficients !== 'inline' && policy.coefficients !== 'aside') {
+    throw new CodecError('invalid-policy', `coefficients must be "inline" or "aside", got ${String(policy.coefficients)}`);
+  }
+}
+
+function compressionSettings(c: CodecPolicy['compression']): CompressionSettings {
+  switch (c.scheme) {
+    case 'none':
+      return { scheme: 'none' };
+    case 'deflate':
+    case 'brotli':
+      return { scheme: c.scheme, level: c.level };
+    default: {
+      const unknown: never = c.scheme;
+      throw new CodecError('invalid-policy', `unknown compression scheme ${String(unknown)}`);
+    }
+  }
+}
+
+const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+
+function takeRandom(random: (length: number) => Uint8Array, length: number, what: string): Uint8Array {
+  const bytes = random(length);
+  if (bytes.length !== length) throw new CodecError('invalid-policy', `random source returned ${bytes.length} bytes for the ${what}, expected ${length}`);
+  return bytes;
+}
+
+/**
+ * Encodes one object version as a stream of generations of n fragments each. Holds one generation of plaintext
+ * plus its sealed copy and n/k of it in fragments: memory does not depend on the object size.
+ *
+ *   const encoder = new ObjectEncoder(policy, ctx);
+ *   for await (const generation of encoder.encode(body)) await store(generation);
+ *   const manifest = encoder.manifest();
+ */
+export class ObjectEncoder {
+  readonly objectVersionId: Uint8Array;
+  private readonly policy: CodecPolicy;
+  private readonly kernel: GfKernel;
+  private readonly dek: Uint8Array;
+  private readonly wrappedDek: Uint8Array;
+  private readonly seed: Uint8Array;
+  private readonly generations: ManifestGeneration[] = [];
+  private size = 0;
+  private state: 'new' | 'encoding' | 'done' = 'new';
+
+  constructor(policy: CodecPolicy, ctx: EncodeContext) {
+    validateCodecPolicy(policy);
+    this.policy = policy;
+    this.kernel = ctx.kernel;
+    this.dek = takeRandom(ctx.random, KEY_LENGTH, 'data key');
+    this.objectVersionId = takeRandom(ctx.random, OBJECT_VERSION_ID_LENGTH, 'object version id');
+    this.seed = takeRandom(ctx.random, COEFFICIENT_SEED_LENGTH, 'coefficient seed');
+    this.wrappedDek = wrapDek(ctx.bucketKek, this.dek, this.objectVersionId, takeRandom(ctx.random, NONCE_LENGTH, 'wrapping nonce'));
+  }
+
+  async *encode(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<EncodedGeneration, void, undefined> {
+    if (this.state !== 'new') throw new Error('an ObjectEncoder encodes exactly one object');
+    this.state = 'encoding';
+    const g = this.policy.generationSize;
+    const buffer = new Uint8Array(g);
+    let filled = 0;
+    let index = 0;
+    for await (const chunk of input) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        if (filled === g) {
+          // A full generation is only known not to be the last once more bytes arrive.
+          yield this.encodeGeneration(index++, buffer, false);
+          filled = 0;
+        }
+        const n = Math.min(g - filled, chunk.length - offset);
+        buffer.set(chunk.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        this.size += n;
+      }
+    }
+    yield this.encodeGeneration(index, buffer.subarray(0, filled), true);
+    this.state = 'done';
+  }
+
+  /** The manifest of the encoded object; only once every generation has been taken from encode(). */
+  manifest(): ObjectManifest {
+    if (this.state !== 'done') throw new Error('manifest() before the whole object was encoded');
+    const p = this.policy;
+    return {
+      version: MANIFEST_VERSION,
+      objectVersionId: toHex(this.objectVersionId),
+      size: this.size,
+      generationSize: p.generationSize,
+      k: p.k,
+      r: p.r,
+      systematic: p.systematic,
+      coefficients: p.coefficients,
+      coefficientSeed: toHex(this.seed),
+      compression: { scheme: p.compression.scheme, level: p.compression.level },
+      wrappedDek: toHex(this.wrappedDek),
+      generations: this.generations,
+    };
+  }
+
+  private encodeGeneration(index: number, plain: Uint8Array, isLast: boolean): EncodedGeneration {
+    const { k } = this.policy;
+    const packed = packGeneration(plain, compressionSettings(this.policy.compression));
+    const sealed = sealGeneration(this.dek, { objectVersionId: this.objectVersionId, generationIndex: index, isLast }, packed);
+    const symbolSize = symbolSizeFor(sealed.length, k);
+    let source = sealed;
+    if (sealed.length !== k * symbolSize) {
+      source = new Uint8Array(k * symbolSize);
+      source.set(sealed);
+    }
+    const generator = generatorMatrix(this.policy, this.seed, index);
+    const n = packetCount(this.policy);
+    const allocated = [];
+    for (let p = 0; p < n; p++) {
+      allocated.push(
+        allocateFragment({
+          objectVersionId: this.objectVersionId,
+          generationIndex: index,
+          k,
+          packetIndex: p,
+          symbolSize,
+          sealedLength: sealed.length,
+          coefficients: this.policy.coefficients === 'inline' ? matrixRow(generator, p) : null,
+        }),
+      );
+    }
+    encodeGeneration(this.kernel, generator, source, symbolSize, allocated.map((_, p) => p), allocated.map((a) => a.payload));
+    const fragments = allocated.map((a, p): EncodedFragment => ({ packetIndex: p, bytes: a.bytes, sha256: toHex(sealFragment(a.bytes)) }));
+    this.generations.push({
+      sealedLength: sealed.length,
+      symbolSize,
+      fragments: fragments.map((f) => ({ packetIndex: f.packetIndex, size: f.bytes.length, sha256: f.sha256 })),
+    });
+    return { index, isLast, fragments };
+  }
+}
+
+/** Where decoding gets fragments from. Null, a rejection or wrong bytes all count as "this packet is unavailable". */
+export interface FragmentSource {
+  fetch(generation: number, packetIndex: number, signal: AbortSignal): Promise<Uint8Array | null>;
+}
+
+export type BadFragmentReason = 'unavailable' | 'hash-mismatch' | 'malformed' | 'header-mismatch' | 'dependent';
+
+export interface DecodeContext {
+  readonly kernel: GfKernel;
+  readonly bucketKek: Uint8Array;
+  /** Told about every fragment that could not be used, so callers can flag the location and queue a repair. */
+  readonly onBadFragment?: (generation: number, packetIndex: number, reason: BadFragmentReason) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Half-open plaintext byte range [start, end). */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+function rlncParamsOf(m: ObjectManifest): RlncParams {
+  return { k: m.k, r: m.r, systematic: m.systematic };
+}
+
+/** Checks a fetched fragment against the manifest; returns its payload or the reason it is unusable. */
+function verifyFragment(
+  m: ObjectManifest,
+  generation: number,
+  packetIndex: number,
+  generator: GfMatrix,
+  bytes: Uint8Array,
+): { payload: Uint8Array } | { reason: BadFragmentReason } {
+  const expected = m.generations[generation]?.fragments.find((f) => f.packetIndex === packetIndex);
+  let parsed;
+  try {
+    parsed = parseFragment(bytes);
+  } catch (e) {
+    return { reason: e instanceof FormatError && e.kind === 'hash-mismatch' ? 'hash-mismatch' : 'malformed' };
+  }
+  if (expected === undefined || toHex(parsed.hash) !== expected.sha256) return { reason: 'hash-mismatch' };
+  const h = parsed.header;
+  const g = m.generations[generation];
+  const headerMatches =
+    toHex(h.objectVersionId) === m.objectVersionId &&
+    h.generationIndex === generation &&
+    h.k === m.k &&
+    h.packetIndex === packetIndex &&
+    h.symbolSize === g?.symbolSize &&
+    h.sealedLength === g.sealedLength &&
+    (h.coefficients === null) === (m.coefficients === 'aside') &&
+    (h.coefficients === null || Buffer.compare(h.coefficients, matrixRow(generator, packetIndex)) === 0);
+  return headerMatches ? { payload: parsed.payload } : { reason: 'header-mismatch' };
+}
+
+/** Packets to try, best first: for a systematic code the data packets, which decode by copying. */
+function candidateOrder(m: ObjectManifest, generation: number): number[] {
+  const listed = (m.generations[generation]?.fragments ?? []).map((f) => f.packetIndex).sort((a, b) => a - b);
+  return m.systematic ? [...listed.filter((p) => p < m.k), ...listed.filter((p) => p >= m.k)] : listed;
+}
+
+/** Gathers k independent verified packets of one generation, asking k at a time and replacing every failure. */
+async function gatherGeneration(m: ObjectManifest, generation: number, source: FragmentSource, ctx: DecodeContext): Promise<RlncDecoder> {
+  const g = m.generations[generation];
+  if (g === undefined) throw new CodecError('integrity-failure', `manifest has no generation ${generation}`);
+  const generator = generatorMatrix(rlncParamsOf(m), fromHex(m.coefficientSeed), generation);
+  const decoder = new RlncDecoder(m.k, g.symbolSize);
+  const candidates = candidateOrder(m, generation);
+  const controller = new AbortController();
+  const onOuterAbort = (): void => { controller.abort(ctx.signal?.reason); };
+  ctx.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    let next = 0;
+    const inFlight = new Map<number, Promise<{ packet: number; bytes: Uint8Array | null }>>();
+    const launch = (): void => {
+      while (inFlight.size + decoder.rank < m.k && next < candidates.length) {
+        const packet = candidates[next++] ?? 0;
+        inFlight.set(
+          packet,
+          source.fetch(generation, packet, controller.signal).then(
+            (bytes) => ({ packet, bytes }),
+            () => ({ packet, bytes: null }),
+          ),
+        );
+      }
+    };
+    launch();
+    while (!decoder.canDecode && inFlight.size > 0) {
+      ctx.signal?.throwIfAborted();
+      const { packet, bytes } = await Promise.race(inFlight.values());
+      inFlight.delete(packet);
+      let reason: BadFragmentReason | null = null;
+      if (bytes === null) {
+        reason = 'unavailable';
+      } else {
+        const verdict = verifyFragment(m, generation, packet, generator, bytes);
+        if ('reason' in verdict) reason = verdict.reason;
+        else {
+          const before = decoder.rank;
+          if (decoder.add(matrixRow(generator, packet), verdict.payload) === before) reason = 'dependent';
+        }
+      }
+      if (reason !== null) ctx.onBadFragment?.(generation, packet, reason);
+      launch();
+    }
+    if (!decoder.canDecode) {
+      throw new CodecError('not-enough-fragments', `generation ${generation}: only ${decoder.rank} of the k = ${m.k} fragments needed could be read and verified`);
+    }
+    return decoder;
+  } finally {
+    ctx.signal?.removeEventListener('abort', onOuterAbort);
+    controller.abort();
+  }
+}
+
+/**
+ * Decodes an object version (or the byte range of it) as a stream of plaintext chunks, one per generation touched,
+ * from any k verified fragments per generation. Holds one generation's k fragments and its plaintext at a time.
+ */
+export async function* decodeObject(m: ObjectManifest, source: FragmentSource, ctx: DecodeContext, range?: ByteRange): AsyncGenerator<Uint8Array, void, undefined> {
+  const start = range?.start ?? 0;
+  const end = range?.end ?? m.size;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > m.size) {
+    throw new CodecError('invalid-range', `range [${start}, ${end}) is not within the object's ${m.size} bytes`);
+  }
+  const objectVersionId = fromHex(m.objectVersionId);
+  const dek = unwrapDek(ctx.bucketKek, fromHex(m.wrappedDek), objectVersionId);
+  const count = generationCount(m.size, m.generationSize);
+  const first = Math.floor(start / m.generationSize);
+  const last = end === start ? first - 1 : Math.floor((end - 1) / m.generationSize);
+  for (let i = first; i <= last && i < count; i++) {
+    const g = m.generations[i];
+    if (g === undefined) throw new CodecError('integrity-failure', `manifest has no generation ${i}`);
+    const decoder = await gatherGeneration(m, i, source, ctx);
+    const coded = new Uint8Array(m.k * g.symbolSize);
+    decoder.decodeInto(ctx.kernel, coded);
+    const span = generationSpan(m, i);
+    let plain: Uint8Array;
+    try {
+      const packed = openGeneration(dek, { objectVersionId, generationIndex: i, isLast: i === count - 1 }, coded.subarray(0, g.sealedLength));
+      plain = unpackGeneration(packed, span.end - span.start);
+    } catch (e) {
+      throw new CodecError('integrity-failure', `generation ${i} failed authentication or decompression: ${(e as Error).message}`);
+    }
+    if (plain.length !== span.end - span.start) {
+      throw new CodecError('integrity-failure', `generation ${i} decoded to ${plain.length} bytes, expected ${span.end - span.start}`);
+    }
+    const from = Math.max(start, span.start) - span.start;
+    const to = Math.min(end, span.end) - span.start;
+    yield from === 0 && to === plain.length ? plain : plain.subarray(from, to);
+  }
+}
+
+/**
+ * Recreates the fragment `packetIndex` of one generation from at least k other verified fragments of it. It needs
+ * no key: the new payload is a linear combination of encrypted payloads, and the result is byte for byte the
+ * fragment that was lost (same header, same coefficient row, same hash as in the manifest).
+ */
+export function recodeFragment(m: ObjectManifest, generation: number, packetIndex: number, fragments: readonly Uint8Array[], kernel: GfKernel): EncodedFragment {
+  const g = m.generations[generation];
+  if (g === undefined) throw new CodecError('invalid-fragment', `manifest has no generation ${generation}`);
+  if (!Number.isInteger(packetIndex) || packetIndex < 0 || packetIndex >= m.k + m.r) throw new CodecError('invalid-fragment', `packet index ${packetIndex} outside [0, ${m.k + m.r})`);
+  const generator = generatorMatrix(rlncParamsOf(m), fromHex(m.coefficientSeed), generation);
+  const packets: { coefficients: Uint8Array; payload: Uint8Array }[] = [];
+  for (const bytes of fragments) {
+    let header: FragmentHeader;
+    try {
+      header = parseFragment(bytes).header;
+    } catch {
+      continue;
+    }
+    const verdict = verifyFragment(m, generation, header.packetIndex, generator, bytes);
+    if ('payload' in verdict) packets.push({ coefficients: matrixRow(generator, header.packetIndex), payload: verdict.payload });
+  }
+  if (packets.length < m.k) throw new CodecError('not-enough-fragments', `generation ${generation}: ${packets.length} verified fragments, need k = ${m.k} to recode`);
+  const { bytes, payload } = allocateFragment({
+    objectVersionId: fromHex(m.objectVersionId),
+    generationIndex: generation,
+    k: m.k,
+    packetIndex,
+    symbolSize: g.symbolSize,
+    sealedLength: g.sealedLength,
+    coefficients: m.coefficients === 'inline' ? matrixRow(generator, packetIndex) : null,
+  });
+  try {
+    recodePacket(kernel, m.k, packets, matrixRow(generator, packetIndex), payload);
+  } catch (e) {
+    throw new CodecError('not-enough-fragments', `generation ${generation}: ${(e as Error).message}`);
+  }
+  return { packetIndex, bytes, sha256: toHex(sealFragment(bytes)) };
+}
