@@ -1,7 +1,7 @@
 // The codec pipeline, the only place the order is written: generation → compress → encrypt → RLNC → fragments, and back.
 
-import { openGeneration, sealGeneration, unwrapDek, wrapDek, KEY_LENGTH, NONCE_LENGTH } from './crypto.ts';
-import { packGeneration, unpackGeneration, type CompressionSettings } from './compress.ts';
+import { openGeneration, sealGenerationInto, unwrapDek, wrapDek, KEY_LENGTH, NONCE_LENGTH, TAG_LENGTH } from './crypto.ts';
+import { MAX_BROTLI_QUALITY, MAX_DEFLATE_LEVEL, packGeneration, unpackGeneration, type CompressionSettings } from './compress.ts';
 import type { GfKernel } from './gf256/kernel.ts';
 import { allocateFragment, parseFragment, sealFragment, type FragmentHeader } from './format/fragment.ts';
 import { FormatError } from './format/errors.ts';
@@ -83,8 +83,15 @@ export function validateCodecPolicy(policy: CodecPolicy): void {
   if (!Number.isInteger(g) || g < MIN_GENERATION_SIZE || g > MAX_GENERATION_SIZE) {
     throw new CodecError('invalid-policy', `generation size must be an integer in [${MIN_GENERATION_SIZE}, ${MAX_GENERATION_SIZE}], got ${String(g)}`);
   }
-  if (policy.coefficients !== 'inline' && policy.coefficients !== 'aside') {
-    throw new CodecError('invalid-policy', `coefficients must be "inline" or "aside", got ${String(policy.coefficients)}`);
+  const { scheme, level } = policy.compression as { scheme: unknown; level: unknown };
+  const maxLevel = scheme === 'deflate' ? MAX_DEFLATE_LEVEL : scheme === 'brotli' ? MAX_BROTLI_QUALITY : scheme === 'none' ? 0 : -1;
+  if (maxLevel < 0) throw new CodecError('invalid-policy', `compression scheme must be none, deflate or brotli, got ${String(scheme)}`);
+  if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level > maxLevel) {
+    throw new CodecError('invalid-policy', `compression level for ${scheme} must be an integer in [0, ${maxLevel}], got ${String(level)}`);
+  }
+  const placement: unknown = policy.coefficients; // policies arrive from JSON: check what the types promise
+  if (placement !== 'inline' && placement !== 'aside') {
+    throw new CodecError('invalid-policy', `coefficients must be "inline" or "aside", got ${String(placement)}`);
   }
 }
 
@@ -128,6 +135,7 @@ export class ObjectEncoder {
   private readonly seed: Uint8Array;
   private readonly generations: ManifestGeneration[] = [];
   private size = 0;
+  private source: Uint8Array | undefined;
   private state: 'new' | 'encoding' | 'done' = 'new';
 
   constructor(policy: CodecPolicy, ctx: EncodeContext) {
@@ -189,13 +197,13 @@ export class ObjectEncoder {
   private encodeGeneration(index: number, plain: Uint8Array, isLast: boolean): EncodedGeneration {
     const { k } = this.policy;
     const packed = packGeneration(plain, compressionSettings(this.policy.compression));
-    const sealed = sealGeneration(this.dek, { objectVersionId: this.objectVersionId, generationIndex: index, isLast }, packed);
-    const symbolSize = symbolSizeFor(sealed.length, k);
-    let source = sealed;
-    if (sealed.length !== k * symbolSize) {
-      source = new Uint8Array(k * symbolSize);
-      source.set(sealed);
-    }
+    const sealedLength = packed.length + TAG_LENGTH;
+    const symbolSize = symbolSizeFor(sealedLength, k);
+    // Sealed straight into the zero-padded k-symbol buffer the code reads, reused while its size fits.
+    if (this.source?.length !== k * symbolSize) this.source = new Uint8Array(k * symbolSize);
+    const source = this.source;
+    sealGenerationInto(this.dek, { objectVersionId: this.objectVersionId, generationIndex: index, isLast }, packed, source);
+    source.fill(0, sealedLength);
     const generator = generatorMatrix(this.policy, this.seed, index);
     const n = packetCount(this.policy);
     const allocated = [];
@@ -207,7 +215,7 @@ export class ObjectEncoder {
           k,
           packetIndex: p,
           symbolSize,
-          sealedLength: sealed.length,
+          sealedLength,
           coefficients: this.policy.coefficients === 'inline' ? matrixRow(generator, p) : null,
         }),
       );
@@ -215,7 +223,7 @@ export class ObjectEncoder {
     encodeGeneration(this.kernel, generator, source, symbolSize, allocated.map((_, p) => p), allocated.map((a) => a.payload));
     const fragments = allocated.map((a, p): EncodedFragment => ({ packetIndex: p, bytes: a.bytes, sha256: toHex(sealFragment(a.bytes)) }));
     this.generations.push({
-      sealedLength: sealed.length,
+      sealedLength,
       symbolSize,
       fragments: fragments.map((f) => ({ packetIndex: f.packetIndex, size: f.bytes.length, sha256: f.sha256 })),
     });

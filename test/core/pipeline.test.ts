@@ -176,7 +176,13 @@ describe('codec pipeline', () => {
   });
 
   it('rejects invalid policies with a typed error', () => {
-    const bad: Partial<CodecPolicy>[] = [{ k: 0 }, { r: 70 }, { generationSize: 10 }, { generationSize: 2 ** 40 }, { coefficients: 'elsewhere' as 'inline' }];
+    const bad: Partial<CodecPolicy>[] = [
+      { k: 0 }, { r: 70 }, { generationSize: 10 }, { generationSize: 2 ** 40 },
+      { coefficients: 'elsewhere' as 'inline' },
+      { compression: { scheme: 'zip' as 'none', level: 0 } },
+      { compression: { scheme: 'deflate', level: 10 } },
+      { compression: { scheme: 'brotli', level: 1.5 } },
+    ];
     for (const change of bad) {
       assert.throws(
         () => new ObjectEncoder({ ...basePolicy, ...change }, { kernel, bucketKek, random: seededRandom(1) }),

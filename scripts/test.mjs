@@ -1,0 +1,42 @@
+// `npm test`: type check, lint, then the whole node:test suite once per GF(2^8) backend. Fails on the first failing step.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+function testFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(path);
+    return entry.name.endsWith('.test.ts') ? [relative(root, path)] : [];
+  });
+}
+
+function run(title, command, args, env = {}) {
+  console.log(`\n=== ${title}`);
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status !== 0) {
+    console.error(`=== FAILED: ${title} (exit ${result.status ?? result.signal}, ${seconds} s)`);
+    process.exit(1);
+  }
+  console.log(`=== ok: ${title} (${seconds} s)`);
+}
+
+// Which backends: all by default; DISPERSA_TEST_BACKENDS=js,wasm narrows it for a quick local run.
+const backends = (process.env.DISPERSA_TEST_BACKENDS ?? 'js,wasm-simd,wasm').split(',').filter(Boolean);
+const only = process.argv.slice(2);
+const files = only.length > 0 ? only : testFiles(join(root, 'test')).sort();
+
+if (only.length === 0) {
+  run('typecheck (tsc --noEmit)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit']);
+  run('lint (eslint, type-aware)', bin('eslint'), ['--max-warnings', '0', '.']);
+}
+for (const backend of backends) {
+  run(`tests on GF backend ${backend} (node ${process.version})`, process.execPath, ['--import', 'tsx', '--test', ...files], { DISPERSA_GF_BACKEND: backend });
+}
+console.log(`\nall checks passed on node ${process.version}, GF backends: ${backends.join(', ')}`);
