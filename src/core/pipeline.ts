@@ -87,7 +87,7 @@ export function validateCodecPolicy(policy: CodecPolicy): void {
   const maxLevel = scheme === 'deflate' ? MAX_DEFLATE_LEVEL : scheme === 'brotli' ? MAX_BROTLI_QUALITY : scheme === 'none' ? 0 : -1;
   if (maxLevel < 0) throw new CodecError('invalid-policy', `compression scheme must be none, deflate or brotli, got ${String(scheme)}`);
   if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level > maxLevel) {
-    throw new CodecError('invalid-policy', `compression level for ${scheme} must be an integer in [0, ${maxLevel}], got ${String(level)}`);
+    throw new CodecError('invalid-policy', `compression level for ${String(scheme)} must be an integer in [0, ${maxLevel}], got ${String(level)}`);
   }
   const placement: unknown = policy.coefficients; // policies arrive from JSON: check what the types promise
   if (placement !== 'inline' && placement !== 'aside') {
