@@ -63,8 +63,26 @@ export type PackOutcome =
   | 'stored-no-gain';
 
 export interface PackedGeneration {
-  readonly packed: Uint8Array;
+  readonly tag: CodecTag;
+  /** What follows the tag: the compressed bytes, or the input itself (not copied) when stored. */
+  readonly body: Uint8Array;
   readonly outcome: PackOutcome;
+  /** tag ‖ body in one new buffer; sealing can take [tag, body] as parts instead and skip this copy. */
+  readonly packed: Uint8Array;
+}
+
+function packed(tag: CodecTag, body: Uint8Array, outcome: PackOutcome): PackedGeneration {
+  return {
+    tag,
+    body,
+    outcome,
+    get packed(): Uint8Array {
+      const bytes = new Uint8Array(1 + body.length);
+      bytes[0] = tag;
+      bytes.set(body, 1);
+      return bytes;
+    },
+  };
 }
 
 export interface SampleVerdict {
@@ -103,10 +121,7 @@ function checkedLevel(value: number | undefined, fallback: number, max: number, 
 }
 
 function stored(data: Uint8Array, outcome: PackOutcome): PackedGeneration {
-  const packed = new Uint8Array(1 + data.length);
-  packed[0] = CODEC_TAG.stored;
-  packed.set(data, 1);
-  return { packed, outcome };
+  return packed(CODEC_TAG.stored, data, outcome);
 }
 
 /** packGeneration, also telling why the generation was or was not compressed. */
@@ -143,10 +158,7 @@ export function packGenerationDetailed(data: Uint8Array, settings: CompressionSe
   if (!sampleCompressibility(data).worthCompressing) return stored(data, 'stored-sample-incompressible');
   const body = compress();
   if (body.length >= data.length) return stored(data, 'stored-no-gain');
-  const packed = new Uint8Array(1 + body.length);
-  packed[0] = tag;
-  packed.set(body, 1);
-  return { packed, outcome: 'compressed' };
+  return packed(tag, body, 'compressed');
 }
 
 /** codec tag ‖ body: compressed when the scheme asks for it and it actually shrinks the data, else stored. */

@@ -135,27 +135,39 @@ export function sealGeneration(dek: Uint8Array, ctx: GenerationContext, plaintex
 }
 
 /**
- * sealGeneration writing ciphertext ‖ tag into the first plaintext.length + 16 bytes of `output`
+ * sealGeneration writing ciphertext ‖ tag into the first plaintext length + 16 bytes of `output`
  * (which may be longer, e.g. already padded for the erasure code), saving the caller a copy of
- * the whole generation. `output` may be the plaintext's own memory at the same offset (in place)
- * but must not otherwise overlap it. Returns the number of bytes written.
+ * the whole generation. The plaintext may come in parts (e.g. a codec tag byte and a body), sealed
+ * as their concatenation without building it. A single-part plaintext may be `output`'s own memory
+ * at the same offset (in place) but must not otherwise overlap it. Returns the bytes written.
  */
-export function sealGenerationInto(dek: Uint8Array, ctx: GenerationContext, plaintext: Uint8Array, output: Uint8Array): number {
+export function sealGenerationInto(
+  dek: Uint8Array,
+  ctx: GenerationContext,
+  plaintext: Uint8Array | readonly Uint8Array[],
+  output: Uint8Array,
+): number {
   assertBytesOfLength(dek, KEY_LENGTH, 'DEK');
   assertGenerationContext(ctx);
-  if (!isBytes(plaintext)) throw new CryptoError('invalid-argument', 'plaintext must be a Uint8Array');
-  if (plaintext.length > MAX_GENERATION_PLAINTEXT_LENGTH) {
-    throw new CryptoError('invalid-argument', `generation of ${plaintext.length} bytes exceeds the GCM message limit`);
+  const parts = isBytes(plaintext) ? [plaintext] : plaintext;
+  if (!Array.isArray(parts) || !parts.every(isBytes)) throw new CryptoError('invalid-argument', 'plaintext must be a Uint8Array or an array of them');
+  const plaintextLength = parts.reduce((sum, part) => sum + part.length, 0);
+  if (plaintextLength > MAX_GENERATION_PLAINTEXT_LENGTH) {
+    throw new CryptoError('invalid-argument', `generation of ${plaintextLength} bytes exceeds the GCM message limit`);
   }
-  const sealedLength = plaintext.length + TAG_LENGTH;
+  const sealedLength = plaintextLength + TAG_LENGTH;
   if (!isBytes(output) || output.length < sealedLength) {
     throw new CryptoError('invalid-argument', `output must hold at least ${sealedLength} bytes, got ${describeLength(output)}`);
   }
   const cipher = createCipheriv(ALGORITHM, dek, buildNonce(ctx), { authTagLength: TAG_LENGTH });
   cipher.setAAD(buildAad(ctx));
-  runSliced(plaintext, output, (slice) => cipher.update(slice));
+  let written = 0;
+  for (const part of parts) {
+    runSliced(part, output.subarray(written), (slice) => cipher.update(slice));
+    written += part.length;
+  }
   cipher.final();
-  output.set(cipher.getAuthTag(), plaintext.length);
+  output.set(cipher.getAuthTag(), plaintextLength);
   return sealedLength;
 }
 

@@ -1,7 +1,7 @@
 // The codec pipeline, the only place the order is written: generation → compress → encrypt → RLNC → fragments, and back.
 
 import { openGeneration, sealGenerationInto, unwrapDek, wrapDek, KEY_LENGTH, NONCE_LENGTH, TAG_LENGTH } from './crypto.ts';
-import { MAX_BROTLI_QUALITY, MAX_DEFLATE_LEVEL, packGeneration, unpackGeneration, type CompressionSettings } from './compress.ts';
+import { MAX_BROTLI_QUALITY, MAX_DEFLATE_LEVEL, packGenerationDetailed, unpackGeneration, type CompressionSettings } from './compress.ts';
 import type { GfKernel } from './gf256/kernel.ts';
 import { allocateFragment, parseFragment, sealFragment, type FragmentHeader } from './format/fragment.ts';
 import { FormatError } from './format/errors.ts';
@@ -196,13 +196,13 @@ export class ObjectEncoder {
 
   private encodeGeneration(index: number, plain: Uint8Array, isLast: boolean): EncodedGeneration {
     const { k } = this.policy;
-    const packed = packGeneration(plain, compressionSettings(this.policy.compression));
-    const sealedLength = packed.length + TAG_LENGTH;
+    const { tag, body } = packGenerationDetailed(plain, compressionSettings(this.policy.compression));
+    const sealedLength = 1 + body.length + TAG_LENGTH;
     const symbolSize = symbolSizeFor(sealedLength, k);
     // Sealed straight into the zero-padded k-symbol buffer the code reads, reused while its size fits.
     if (this.source?.length !== k * symbolSize) this.source = new Uint8Array(k * symbolSize);
     const source = this.source;
-    sealGenerationInto(this.dek, { objectVersionId: this.objectVersionId, generationIndex: index, isLast }, packed, source);
+    sealGenerationInto(this.dek, { objectVersionId: this.objectVersionId, generationIndex: index, isLast }, [Uint8Array.of(tag), body], source);
     source.fill(0, sealedLength);
     const generator = generatorMatrix(this.policy, this.seed, index);
     const n = packetCount(this.policy);

@@ -144,6 +144,23 @@ describe('generation sealing: round trips', () => {
     assert.deepEqual(openGeneration(dek, ctx, buffer), plaintext);
   });
 
+  it('sealGenerationInto seals parts exactly as their concatenation', () => {
+    const plaintext = seededBytes(33, 200_003);
+    const ctx: GenerationContext = { objectVersionId: id, generationIndex: 6, isLast: true };
+    for (const cuts of [[1], [0, 1], [70_000, 140_001], [200_003]]) {
+      const parts: Uint8Array[] = [];
+      let from = 0;
+      for (const cut of [...cuts, plaintext.length]) {
+        parts.push(plaintext.subarray(from, cut));
+        from = cut;
+      }
+      const output = new Uint8Array(plaintext.length + TAG_LENGTH);
+      assert.equal(sealGenerationInto(dek, ctx, parts, output), output.length);
+      assert.deepEqual(output, sealGeneration(dek, ctx, plaintext), `cuts ${cuts.join(',')}`);
+    }
+    assert.throws(() => sealGenerationInto(dek, ctx, [plaintext, 'x' as unknown as Uint8Array], new Uint8Array(300_000)), isCryptoError('invalid-argument'));
+  });
+
   it('sealGenerationInto refuses an output that is too short', () => {
     const ctx: GenerationContext = { objectVersionId: id, generationIndex: 0, isLast: true };
     assert.throws(
