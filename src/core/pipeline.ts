@@ -9,6 +9,7 @@ import {
   generationCount,
   generationSpan,
   MANIFEST_VERSION,
+  type CodingManifest,
   type CoefficientPlacement,
   type CompressionScheme,
   type ManifestGeneration,
@@ -238,6 +239,53 @@ export interface FragmentSource {
 
 export type BadFragmentReason = 'unavailable' | 'hash-mismatch' | 'malformed' | 'header-mismatch' | 'dependent';
 
+/**
+ * Collects verified packets of one generation until k independent ones are in. It decides what is acceptable
+ * (hash as in the manifest, header consistent, linearly independent); a gather strategy decides what to fetch
+ * from where and when, so the scheduling of reads (hedging, location health) lives outside the codec.
+ */
+export class GenerationAssembler {
+  readonly generation: number;
+  /** Packets the manifest lists, best first: for a systematic code the data packets, which decode by copying. */
+  readonly candidates: readonly number[];
+  private readonly manifest: CodingManifest;
+  private readonly generator: GfMatrix;
+  readonly decoder: RlncDecoder;
+
+  constructor(m: CodingManifest, generation: number) {
+    const g = m.generations[generation];
+    if (g === undefined) throw new CodecError('integrity-failure', `manifest has no generation ${generation}`);
+    this.manifest = m;
+    this.generation = generation;
+    this.generator = generatorMatrix(rlncParamsOf(m), fromHex(m.coefficientSeed), generation);
+    this.decoder = new RlncDecoder(m.k, g.symbolSize);
+    const listed = g.fragments.map((f) => f.packetIndex).sort((a, b) => a - b);
+    this.candidates = m.systematic ? [...listed.filter((p) => p < m.k), ...listed.filter((p) => p >= m.k)] : listed;
+  }
+
+  /** Packets still needed. */
+  get needed(): number {
+    return this.manifest.k - this.decoder.rank;
+  }
+
+  get complete(): boolean {
+    return this.decoder.canDecode;
+  }
+
+  /** Verifies and takes a fetched fragment: null when accepted, else why it was not. */
+  offer(packetIndex: number, bytes: Uint8Array | null): BadFragmentReason | null {
+    if (bytes === null) return 'unavailable';
+    const verdict = verifyFragment(this.manifest, this.generation, packetIndex, this.generator, bytes);
+    if ('reason' in verdict) return verdict.reason;
+    if (this.complete) return null;
+    const before = this.decoder.rank;
+    return this.decoder.add(matrixRow(this.generator, packetIndex), verdict.payload) === before ? 'dependent' : null;
+  }
+}
+
+/** Makes the assembler complete (or throws): fetches packets of its generation from wherever they live. */
+export type GatherStrategy = (assembler: GenerationAssembler, signal: AbortSignal) => Promise<void>;
+
 export interface DecodeContext {
   readonly kernel: GfKernel;
   readonly bucketKek: Uint8Array;
@@ -252,13 +300,13 @@ export interface ByteRange {
   readonly end: number;
 }
 
-function rlncParamsOf(m: ObjectManifest): RlncParams {
+function rlncParamsOf(m: CodingManifest): RlncParams {
   return { k: m.k, r: m.r, systematic: m.systematic };
 }
 
 /** Checks a fetched fragment against the manifest; returns its payload or the reason it is unusable. */
 function verifyFragment(
-  m: ObjectManifest,
+  m: CodingManifest,
   generation: number,
   packetIndex: number,
   generator: GfMatrix,
@@ -286,31 +334,27 @@ function verifyFragment(
   return headerMatches ? { payload: parsed.payload } : { reason: 'header-mismatch' };
 }
 
-/** Packets to try, best first: for a systematic code the data packets, which decode by copying. */
-function candidateOrder(m: ObjectManifest, generation: number): number[] {
-  const listed = (m.generations[generation]?.fragments ?? []).map((f) => f.packetIndex).sort((a, b) => a - b);
-  return m.systematic ? [...listed.filter((p) => p < m.k), ...listed.filter((p) => p >= m.k)] : listed;
+/** Whether stored bytes are exactly the fragment the manifest recorded: null if so, else why not. Needs no key. */
+export function checkFragment(m: CodingManifest, generation: number, packetIndex: number, bytes: Uint8Array): BadFragmentReason | null {
+  const verdict = verifyFragment(m, generation, packetIndex, generatorMatrix(rlncParamsOf(m), fromHex(m.coefficientSeed), generation), bytes);
+  return 'reason' in verdict ? verdict.reason : null;
 }
 
-/** Gathers k independent verified packets of one generation, asking k at a time and replacing every failure. */
-async function gatherGeneration(m: ObjectManifest, generation: number, source: FragmentSource, ctx: DecodeContext): Promise<RlncDecoder> {
-  const g = m.generations[generation];
-  if (g === undefined) throw new CodecError('integrity-failure', `manifest has no generation ${generation}`);
-  const generator = generatorMatrix(rlncParamsOf(m), fromHex(m.coefficientSeed), generation);
-  const decoder = new RlncDecoder(m.k, g.symbolSize);
-  const candidates = candidateOrder(m, generation);
-  const controller = new AbortController();
-  const onOuterAbort = (): void => { controller.abort(ctx.signal?.reason); };
-  ctx.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  try {
+/**
+ * The plain strategy: ask k packets at once, in the assembler's order, and replace every one that fails.
+ * Reports each unusable fragment through `onBad`.
+ */
+export function gatherFrom(source: FragmentSource, onBad?: DecodeContext['onBadFragment']): GatherStrategy {
+  return async (assembler, signal) => {
+    const candidates = assembler.candidates;
     let next = 0;
     const inFlight = new Map<number, Promise<{ packet: number; bytes: Uint8Array | null }>>();
     const launch = (): void => {
-      while (inFlight.size + decoder.rank < m.k && next < candidates.length) {
+      while (inFlight.size < assembler.needed && next < candidates.length) {
         const packet = candidates[next++] ?? 0;
         inFlight.set(
           packet,
-          source.fetch(generation, packet, controller.signal).then(
+          source.fetch(assembler.generation, packet, signal).then(
             (bytes) => ({ packet, bytes }),
             () => ({ packet, bytes: null }),
           ),
@@ -318,44 +362,34 @@ async function gatherGeneration(m: ObjectManifest, generation: number, source: F
       }
     };
     launch();
-    while (!decoder.canDecode && inFlight.size > 0) {
-      ctx.signal?.throwIfAborted();
+    while (!assembler.complete && inFlight.size > 0) {
+      signal.throwIfAborted();
       const { packet, bytes } = await Promise.race(inFlight.values());
       inFlight.delete(packet);
-      let reason: BadFragmentReason | null = null;
-      if (bytes === null) {
-        reason = 'unavailable';
-      } else {
-        const verdict = verifyFragment(m, generation, packet, generator, bytes);
-        if ('reason' in verdict) reason = verdict.reason;
-        else {
-          const before = decoder.rank;
-          if (decoder.add(matrixRow(generator, packet), verdict.payload) === before) reason = 'dependent';
-        }
-      }
-      if (reason !== null) ctx.onBadFragment?.(generation, packet, reason);
+      const reason = assembler.offer(packet, bytes);
+      if (reason !== null) onBad?.(assembler.generation, packet, reason);
       launch();
     }
-    if (!decoder.canDecode) {
-      throw new CodecError('not-enough-fragments', `generation ${generation}: only ${decoder.rank} of the k = ${m.k} fragments needed could be read and verified`);
-    }
-    return decoder;
-  } finally {
-    ctx.signal?.removeEventListener('abort', onOuterAbort);
-    controller.abort();
-  }
+  };
 }
 
 /**
  * Decodes an object version (or the byte range of it) as a stream of plaintext chunks, one per generation touched,
  * from any k verified fragments per generation. Holds one generation's k fragments and its plaintext at a time.
+ * `from` is a FragmentSource (read with the plain strategy) or a gather strategy of the caller's.
  */
-export async function* decodeObject(m: ObjectManifest, source: FragmentSource, ctx: DecodeContext, range?: ByteRange): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* decodeObject(
+  m: ObjectManifest,
+  from: FragmentSource | GatherStrategy,
+  ctx: DecodeContext,
+  range?: ByteRange,
+): AsyncGenerator<Uint8Array, void, undefined> {
   const start = range?.start ?? 0;
   const end = range?.end ?? m.size;
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > m.size) {
     throw new CodecError('invalid-range', `range [${start}, ${end}) is not within the object's ${m.size} bytes`);
   }
+  const gather = typeof from === 'function' ? from : gatherFrom(from, ctx.onBadFragment);
   const objectVersionId = fromHex(m.objectVersionId);
   const dek = unwrapDek(ctx.bucketKek, fromHex(m.wrappedDek), objectVersionId);
   const count = generationCount(m.size, m.generationSize);
@@ -364,9 +398,22 @@ export async function* decodeObject(m: ObjectManifest, source: FragmentSource, c
   for (let i = first; i <= last && i < count; i++) {
     const g = m.generations[i];
     if (g === undefined) throw new CodecError('integrity-failure', `manifest has no generation ${i}`);
-    const decoder = await gatherGeneration(m, i, source, ctx);
+    const assembler = new GenerationAssembler(m, i);
+    const controller = new AbortController();
+    const onOuterAbort = (): void => { controller.abort(ctx.signal?.reason); };
+    ctx.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    try {
+      await gather(assembler, controller.signal);
+    } finally {
+      ctx.signal?.removeEventListener('abort', onOuterAbort);
+      controller.abort(); // whatever is still in flight for this generation is no longer needed
+    }
+    ctx.signal?.throwIfAborted();
+    if (!assembler.complete) {
+      throw new CodecError('not-enough-fragments', `generation ${i}: only ${assembler.decoder.rank} of the k = ${m.k} fragments needed could be read and verified`);
+    }
     const coded = new Uint8Array(m.k * g.symbolSize);
-    decoder.decodeInto(ctx.kernel, coded);
+    assembler.decoder.decodeInto(ctx.kernel, coded);
     const span = generationSpan(m, i);
     let plain: Uint8Array;
     try {
@@ -378,9 +425,9 @@ export async function* decodeObject(m: ObjectManifest, source: FragmentSource, c
     if (plain.length !== span.end - span.start) {
       throw new CodecError('integrity-failure', `generation ${i} decoded to ${plain.length} bytes, expected ${span.end - span.start}`);
     }
-    const from = Math.max(start, span.start) - span.start;
+    const from0 = Math.max(start, span.start) - span.start;
     const to = Math.min(end, span.end) - span.start;
-    yield from === 0 && to === plain.length ? plain : plain.subarray(from, to);
+    yield from0 === 0 && to === plain.length ? plain : plain.subarray(from0, to);
   }
 }
 
@@ -389,7 +436,7 @@ export async function* decodeObject(m: ObjectManifest, source: FragmentSource, c
  * no key: the new payload is a linear combination of encrypted payloads, and the result is byte for byte the
  * fragment that was lost (same header, same coefficient row, same hash as in the manifest).
  */
-export function recodeFragment(m: ObjectManifest, generation: number, packetIndex: number, fragments: readonly Uint8Array[], kernel: GfKernel): EncodedFragment {
+export function recodeFragment(m: CodingManifest, generation: number, packetIndex: number, fragments: readonly Uint8Array[], kernel: GfKernel): EncodedFragment {
   const g = m.generations[generation];
   if (g === undefined) throw new CodecError('invalid-fragment', `manifest has no generation ${generation}`);
   if (!Number.isInteger(packetIndex) || packetIndex < 0 || packetIndex >= m.k + m.r) throw new CodecError('invalid-fragment', `packet index ${packetIndex} outside [0, ${m.k + m.r})`);

@@ -45,6 +45,9 @@ export interface ObjectManifest {
   readonly generations: readonly ManifestGeneration[];
 }
 
+/** Everything about an object version except its wrapped key: what repair, scrub and evacuation get, so they cannot decrypt. */
+export type CodingManifest = Omit<ObjectManifest, 'wrappedDek'>;
+
 /** Number of generations an object of `size` plaintext bytes has: at least one, so empty objects still carry a sealed last generation. */
 export function generationCount(size: number, generationSize: number): number {
   return Math.max(1, Math.ceil(size / generationSize));
