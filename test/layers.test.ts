@@ -8,6 +8,7 @@ import { it } from 'node:test';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const core = join(root, 'src', 'core');
+const src = join(root, 'src');
 
 /** Node built-ins the pure core may use: hashing, ciphers, compression. */
 const CORE_BUILTINS = new Set(['node:crypto', 'node:zlib', 'node:buffer']);
@@ -42,6 +43,39 @@ it('src/core imports only itself and pure Node built-ins', () => {
     }
     if (/\b(Date\.now|new Date\(|Math\.random|randomBytes|process\.hrtime)/.test(readFileSync(file, 'utf8'))) {
       violations.push(`${rel} reads the clock or a random source (pass them in instead)`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+/** Which top-level source directories each layer may import from (dependencies point downward only). */
+const LAYERS: Record<string, readonly string[]> = {
+  stores: ['stores'],
+  dispersal: ['dispersal', 'core', 'stores'],
+};
+
+it('layers import downward only', () => {
+  const violations: string[] = [];
+  for (const [layer, allowed] of Object.entries(LAYERS)) {
+    for (const file of sources(join(src, layer))) {
+      for (const spec of imports(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = relative(src, resolve(dirname(file), spec)).split('/')[0] ?? '';
+        if (!allowed.includes(target)) violations.push(`${relative(root, file)} imports ${spec} (${layer} may use ${allowed.join(', ')})`);
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+it('repair, scrub, evacuation and deletion cannot reach a key', () => {
+  const keyless = ['repair.ts', 'scrub.ts', 'evacuate.ts', 'remove.ts'].map((f) => join(src, 'dispersal', f));
+  const violations: string[] = [];
+  for (const file of keyless) {
+    const text = readFileSync(file, 'utf8');
+    for (const spec of imports(file)) if (/crypto|reader|writer/.test(spec)) violations.push(`${relative(root, file)} imports ${spec}`);
+    for (const word of ['wrappedDek', 'bucketKek', 'decodeObject', 'openGeneration', 'unwrapDek']) {
+      if (text.includes(word)) violations.push(`${relative(root, file)} mentions ${word}`);
     }
   }
   assert.deepEqual(violations, []);

@@ -2,9 +2,8 @@
 
 import type { GfKernel } from '../core/gf256/kernel.ts';
 import { checkFragment, recodeFragment } from '../core/pipeline.ts';
-import { fragmentKey, generationLocations, locationOf, moveFragment, type FragmentRef } from './placement.ts';
+import { fragmentKey, generationLocations, locationOf, moveFragment, type FragmentRef, type KeylessObject } from './placement.ts';
 import { chooseReplacement, type LocationRegistry } from './registry.ts';
-import type { KeylessObject } from './repair.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, deleteFragment, getFragment, putFragment } from './requests.ts';
 
 export interface EvacuateOptions {

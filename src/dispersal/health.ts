@@ -46,6 +46,10 @@ class LatencyStats {
     if (this.samples.length < this.window) this.samples.push(ms);
     else this.samples[this.next] = ms;
     this.next = (this.next + 1) % this.window;
+    this.addToAverage(ms, alpha);
+  }
+
+  addToAverage(ms: number, alpha: number): void {
     this.ewma = this.ewma === undefined ? ms : this.ewma + alpha * (ms - this.ewma);
   }
 
@@ -142,6 +146,16 @@ export class LocationHealth {
   /** A request given up by the caller (e.g. a hedged loser): frees the probe slot without judging the location. */
   recordCancelled(): void {
     this.probeInFlight = false;
+  }
+
+  /**
+   * A request abandoned after it outlived its hedge deadline: its elapsed time is a lower bound of its latency,
+   * counted as a sample so that a location that stalls stops being ranked among the fastest.
+   */
+  recordAbandoned(bytes: number, elapsedMs: number): void {
+    // Only the ranking (EWMA) learns from it: the p95, which sets how long to wait before hedging, stays the
+    // distribution of answers actually received, or one stall would make every later hedge wait longer.
+    this.latency[this.sizeClass(bytes)].addToAverage(elapsedMs, this.options.alpha);
   }
 
   /** Expected latency of a request of this size: the EWMA, or the default for a location never measured. */

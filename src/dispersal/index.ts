@@ -11,10 +11,13 @@ export {
   type DispersalPolicy,
   type DispersedObject,
   type FragmentRef,
+  type KeylessObject,
   type Placement,
+  withoutKey,
 } from './placement.ts';
 export { writeObject, type WriteOptions, type WriteResult } from './writer.ts';
 export { hedgedGather, readObject, type ReadOptions } from './reader.ts';
-export { repairObject, withoutKey, type KeylessObject, type RepairOptions, type RepairReport } from './repair.ts';
+export { repairObject, type RepairOptions, type RepairReport } from './repair.ts';
 export { scrub, type ScrubOptions, type ScrubSummary } from './scrub.ts';
 export { evacuateObject, type EvacuateOptions, type EvacuationResult } from './evacuate.ts';
+export { deleteObject } from './remove.ts';

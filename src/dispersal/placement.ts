@@ -81,3 +81,12 @@ export function moveFragment(placement: Placement, generation: number, packetInd
   if (placement.locations[packetIndex] !== locationId) moved.push({ generation, packetIndex, locationId });
   return { locations: placement.locations, moved };
 }
+
+/** What repair, scrub, evacuation and deletion work on: an object without its wrapped data key, so they cannot decrypt. */
+export type KeylessObject = DispersedObject<CodingManifest>;
+
+/** Strips the wrapped key: the repair path is only ever handed this. */
+export function withoutKey(object: DispersedObject): KeylessObject {
+  const { wrappedDek: _dropped, ...manifest } = object.manifest;
+  return { manifest, placement: object.placement };
+}

@@ -48,19 +48,20 @@ export function hedgedGather(object: DispersedObject, registry: LocationRegistry
         );
       let next = 0;
       let done = false;
-      const inFlight = new Map<number, { controller: AbortController; timer: NodeJS.Timeout; hedged: boolean }>();
+      const inFlight = new Map<number, { controller: AbortController; timer: NodeJS.Timeout; hedged: boolean; rt: LocationRuntime; started: number }>();
 
       const finish = (error?: unknown): void => {
         if (done) return;
         done = true;
         signal.removeEventListener('abort', onAbort);
-        for (const entry of inFlight.values()) {
+        for (const [p, entry] of inFlight) {
           clearTimeout(entry.timer);
           entry.controller.abort();
+          if (entry.hedged) entry.rt.health.recordAbandoned(sizeOf.get(p) ?? 0, performance.now() - entry.started);
         }
         inFlight.clear();
         if (error === undefined) resolve();
-        else reject(error instanceof Error ? error : new Error(String(error)));
+        else reject(error instanceof Error ? error : new Error('read aborted', { cause: error }));
       };
       const onAbort = (): void => { finish(signal.reason); };
 
@@ -80,6 +81,8 @@ export function hedgedGather(object: DispersedObject, registry: LocationRegistry
         const hedgeAfter = Math.max(minHedgeMs, rt.health.p95Ms(size) ?? defaultHedgeMs);
         const entry = {
           controller,
+          rt,
+          started: performance.now(),
           hedged: false,
           timer: setTimeout(() => {
             entry.hedged = true;

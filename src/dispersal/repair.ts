@@ -3,18 +3,9 @@
 import type { GfKernel } from '../core/gf256/kernel.ts';
 import type { CodingManifest } from '../core/format/manifest.ts';
 import { checkFragment, recodeFragment } from '../core/pipeline.ts';
-import { fragmentKey, generationLocations, locationOf, moveFragment, type DispersedObject, type FragmentRef } from './placement.ts';
+import { fragmentKey, generationLocations, locationOf, moveFragment, type DispersedObject, type FragmentRef, type KeylessObject } from './placement.ts';
 import { chooseReplacement, type LocationRegistry } from './registry.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, deleteFragment, getFragment, putFragment } from './requests.ts';
-
-/** What repair, scrub and evacuation work on: an object without its wrapped data key, so they cannot decrypt. */
-export type KeylessObject = DispersedObject<CodingManifest>;
-
-/** Strips the wrapped key: the repair path is handed only this. */
-export function withoutKey(object: DispersedObject<CodingManifest & { wrappedDek?: string }>): KeylessObject {
-  const { wrappedDek: _dropped, ...manifest } = object.manifest;
-  return { manifest, placement: object.placement };
-}
 
 export interface RepairOptions {
   readonly kernel: GfKernel;

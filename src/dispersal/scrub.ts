@@ -2,9 +2,9 @@
 
 import type { GfKernel } from '../core/gf256/kernel.ts';
 import { checkFragment } from '../core/pipeline.ts';
-import { fragmentKey, locationOf, type FragmentRef } from './placement.ts';
+import { fragmentKey, locationOf, type FragmentRef, type KeylessObject } from './placement.ts';
 import type { LocationRegistry } from './registry.ts';
-import { repairObject, type KeylessObject } from './repair.ts';
+import { repairObject } from './repair.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, getFragment, headFragment } from './requests.ts';
 
 export interface ScrubOptions {

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { seededBytes } from '../../src/core/seeded.ts';
 import { evacuateObject, repairObject, scrub, withoutKey, type DispersedObject } from '../../src/dispersal/index.ts';
 import { bucketKek, kernel, makeCluster } from '../support/cluster.ts';
+import { must } from '../support/must.ts';
 
 const G = 4096;
 
@@ -16,10 +17,10 @@ describe('evacuation', () => {
     for (const d of data) objects.push((await c.write(d)).object);
     c.registry.retire('loc-2');
     // One fragment on the retiring location is already corrupt: it must be rebuilt, not copied.
-    const key = `${objects[0]!.manifest.objectVersionId}/1/2`;
-    const bad = (await c.stores[2]!.inner.get(key))!;
+    const key = `${must(objects[0]).manifest.objectVersionId}/1/2`;
+    const bad = must(await must(c.stores[2]).inner.get(key));
     bad[70] = (bad[70] ?? 0) ^ 1;
-    await c.stores[2]!.inner.put(key, bad);
+    await must(c.stores[2]).inner.put(key, bad);
     const moved: DispersedObject[] = [];
     for (const o of objects) {
       const result = await evacuateObject(withoutKey(o), c.registry, 'loc-2', { kernel });
@@ -28,15 +29,15 @@ describe('evacuation', () => {
       assert.ok(result.object.placement.moved.every((m) => m.locationId !== 'loc-2'));
       moved.push({ manifest: o.manifest, placement: result.object.placement });
     }
-    assert.deepEqual(await c.stores[2]!.inner.list('')[Symbol.asyncIterator]().next(), { done: true, value: undefined }, 'nothing left on loc-2');
-    c.stores[2]!.fault = { kind: 'down' };
-    c.stores[0]!.fault = { kind: 'down' };
-    c.stores[1]!.fault = { kind: 'down' };
-    for (const [i, o] of moved.entries()) assert.deepEqual(await c.read(o), Buffer.from(data[i]!));
+    assert.deepEqual(await must(c.stores[2]).inner.list('')[Symbol.asyncIterator]().next(), { done: true, value: undefined }, 'nothing left on loc-2');
+    must(c.stores[2]).fault = { kind: 'down' };
+    must(c.stores[0]).fault = { kind: 'down' };
+    must(c.stores[1]).fault = { kind: 'down' };
+    for (const [i, o] of moved.entries()) assert.deepEqual(await c.read(o), Buffer.from(must(data[i])));
     // Fragments of one generation never share a location after the move.
     for (const o of moved) {
       for (let g = 0; g < o.manifest.generations.length; g++) {
-        const homes = o.manifest.generations[g]!.fragments.map((f) => o.placement.moved.find((m) => m.generation === g && m.packetIndex === f.packetIndex)?.locationId ?? o.placement.locations[f.packetIndex]);
+        const homes = must(o.manifest.generations[g]).fragments.map((f) => o.placement.moved.find((m) => m.generation === g && m.packetIndex === f.packetIndex)?.locationId ?? o.placement.locations[f.packetIndex]);
         assert.equal(new Set(homes).size, 6);
       }
     }
@@ -50,8 +51,8 @@ describe('key-less repair', () => {
     const { object } = await c.write(data);
     const keyless = withoutKey(object);
     assert.equal('wrappedDek' in keyless.manifest, false);
-    await c.stores[0]!.inner.delete(`${object.manifest.objectVersionId}/0/0`);
-    await c.stores[5]!.inner.delete(`${object.manifest.objectVersionId}/1/5`);
+    await must(c.stores[0]).inner.delete(`${object.manifest.objectVersionId}/0/0`);
+    await must(c.stores[5]).inner.delete(`${object.manifest.objectVersionId}/1/5`);
     const report = await repairObject(keyless, c.registry, { kernel });
     assert.deepEqual(report.repaired, [{ generation: 0, packetIndex: 0 }, { generation: 1, packetIndex: 5 }]);
     const summary = await scrub([keyless], c.registry, { kernel, mode: 'full', repair: false });
@@ -76,7 +77,7 @@ describe('what locations see', () => {
       for await (const f of s.inner.list('')) {
         fragments++;
         assert.match(f.key, /^[0-9a-f]{32}\/\d+\/\d+$/, 'opaque fragment names only');
-        const bytes = Buffer.from((await s.inner.get(f.key))!);
+        const bytes = Buffer.from(must(await s.inner.get(f.key)));
         for (const secret of secrets) assert.equal(bytes.indexOf(secret), -1, `a secret reached ${f.key}`);
       }
     }

@@ -1,6 +1,6 @@
 // A test cluster: n in-process locations (memory stores behind fault injectors) and a k=4, n=6 dispersal policy.
 
-import { LocationRegistry, type DispersalPolicy, type DispersedObject, type Location } from '../../src/dispersal/index.ts';
+import { LocationRegistry, type DispersalPolicy, type DispersedObject, type HealthOptions, type Location } from '../../src/dispersal/index.ts';
 import { readObject, type ReadOptions } from '../../src/dispersal/reader.ts';
 import { writeObject, type WriteOptions } from '../../src/dispersal/writer.ts';
 import { FaultyStore, MemoryStore } from '../../src/stores/index.ts';
@@ -35,10 +35,12 @@ export function location(id: string, zone = id): Location {
   return { id, kind: 'local', attributes: { country: 'DK' }, trustZone: zone, isolationTier: 1 };
 }
 
-export function makeCluster(options: { n?: number; extra?: number; codec?: Partial<CodecPolicy>; writeQuorum?: number; seed?: number; latenciesMs?: readonly number[] } = {}): Cluster {
+export function makeCluster(
+  options: { n?: number; extra?: number; codec?: Partial<CodecPolicy>; writeQuorum?: number; seed?: number; latenciesMs?: readonly number[]; healthOptions?: Partial<HealthOptions> } = {},
+): Cluster {
   const n = options.n ?? 6;
   const total = n + (options.extra ?? 0);
-  const registry = new LocationRegistry({ openMs: 50 });
+  const registry = new LocationRegistry({ openMs: 50, ...options.healthOptions });
   const random = seededUniform(options.seed ?? 1);
   const stores: FaultyStore[] = [];
   const ids: string[] = [];

@@ -1,0 +1,6 @@
+// Test helper: the value, or a failed test saying what was missing (instead of a non-null assertion).
+
+export function must<T>(value: T | null | undefined, what = 'value'): T {
+  if (value === null || value === undefined) throw new Error(`expected a ${what}, got ${String(value)}`);
+  return value;
+}
