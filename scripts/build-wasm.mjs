@@ -1,47 +1,56 @@
-// Rebuilds the GF(2^8) WebAssembly kernels (plain and relaxed swizzle) from their AssemblyScript source, byte-for-byte reproducibly.
+// Rebuilds the GF(2^8) WebAssembly kernels (plain and relaxed swizzle) from their WebAssembly-text source, byte-for-byte reproducibly.
 //
-// Usage: node scripts/build-wasm.mjs [--out-dir DIR]   (default: src/core/gf256/wasm)
-import { mkdirSync } from 'node:fs';
+// Usage: node scripts/build-wasm.mjs [--out-dir DIR] [--wat]   (default: src/core/gf256/wasm; --wat also writes the text)
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import asc from 'assemblyscript/asc';
+import binaryen from 'binaryen';
+import { kernelWat } from '../src/core/gf256/wasm/assembly/kernel-wat.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const source = 'src/core/gf256/wasm/assembly/index.ts';
-
-/**
- * 38 pages = the layout in the source (scratch ends at 0x260000). initial = maximum: the memory
- * can never grow, so views of it held by the host are never detached.
- */
-const common = [source, '-O3', '--noAssert', '--runtime', 'stub', '--initialMemory', '38', '--maximumMemory', '38', '--enable', 'simd'];
 
 export const artifacts = [
-  { file: 'gf256-simd.wasm', flags: [] },
-  { file: 'gf256-relaxed.wasm', flags: ['--enable', 'relaxed-simd'] },
+  { file: 'gf256-simd.wasm', relaxed: false },
+  { file: 'gf256-relaxed.wasm', relaxed: true },
 ];
 
 function parseArgs(argv) {
   let outDir = join(root, 'src/core/gf256/wasm');
+  let wat = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out-dir' && argv[i + 1] !== undefined) outDir = resolve(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]}; usage: build-wasm.mjs [--out-dir DIR]`);
+    else if (argv[i] === '--wat') wat = true;
+    else throw new Error(`unknown argument ${argv[i]}; usage: build-wasm.mjs [--out-dir DIR] [--wat]`);
   }
-  return { outDir };
+  return { outDir, wat };
 }
 
-export async function buildWasm(outDir) {
+/**
+ * Text → binary with binaryen's parser and writer only. No optimisation pass runs: the functions
+ * stay as written (the optimiser would inline the pass functions into `dot`).
+ */
+function assemble(text, relaxed) {
+  const module = binaryen.parseText(text);
+  try {
+    module.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | (relaxed ? binaryen.Features.RelaxedSIMD : 0));
+    if (!module.validate()) throw new Error('binaryen rejected the generated module');
+    return module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+}
+
+export function buildWasm(outDir, { wat = false } = {}) {
   mkdirSync(outDir, { recursive: true });
   for (const artifact of artifacts) {
-    const out = join(outDir, artifact.file);
-    const stderr = asc.createMemoryStream();
-    // Relative paths keep absolute directories out of the output, so any checkout builds the same bytes.
-    const { error } = await asc.main([...common, ...artifact.flags, '-o', out], { stderr, baseDir: root });
-    if (error) throw new Error(`asc failed for ${artifact.file}: ${error.message}\n${stderr.toString()}`);
+    const text = kernelWat({ relaxed: artifact.relaxed });
+    writeFileSync(join(outDir, artifact.file), assemble(text, artifact.relaxed));
+    if (wat) writeFileSync(join(outDir, artifact.file.replace(/\.wasm$/, '.wat')), text);
   }
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { outDir } = parseArgs(process.argv.slice(2));
-  await buildWasm(outDir);
+  const { outDir, wat } = parseArgs(process.argv.slice(2));
+  buildWasm(outDir, { wat });
   console.log(`wrote ${artifacts.map((a) => a.file).join(', ')} to ${outDir}`);
 }

@@ -1,4 +1,4 @@
-// The committed .wasm kernels must be exactly what scripts/build-wasm.mjs produces from the AssemblyScript source.
+// The committed .wasm kernels must be exactly what scripts/build-wasm.mjs produces from the WebAssembly-text source.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

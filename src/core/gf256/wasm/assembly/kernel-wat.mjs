@@ -1,4 +1,4 @@
-// GF(2^8) slice kernels for WebAssembly SIMD, written as WebAssembly text: one function per pass width, unrolled here so V8 compiles each on its own.
+// GF(2^8) slice kernels for WebAssembly SIMD, generated as WebAssembly text: one unrolled function per pass width, kept separate so V8 compiles each on its own.
 //
 // The text is assembled without an optimiser (scripts/build-wasm.mjs), so the module keeps the
 // shape written below: binaryen -O3 used to inline every pass back into one function, and V8
