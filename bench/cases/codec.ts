@@ -1,7 +1,7 @@
 // RLNC and whole-pipeline benchmark cases, per GF backend, at 4 MiB generations.
 
 import type { GfKernel } from '../../src/core/gf256/kernel.ts';
-import { decodeObject, ObjectEncoder, type CodecPolicy, type FragmentSource } from '../../src/core/pipeline.ts';
+import { decodeObject, FragmentPool, ObjectEncoder, type CodecPolicy, type FragmentSource } from '../../src/core/pipeline.ts';
 import { RlncDecoder, encodeGeneration, generatorMatrix, matrixRow } from '../../src/core/rlnc/index.ts';
 import { seededBytes, seededRandom } from '../../src/core/seeded.ts';
 import type { BenchCase } from '../harness.ts';
@@ -59,10 +59,13 @@ function pipelineCases(kernel: GfKernel): BenchCase[] {
   const bucketKek = seededBytes(1, 32);
   const random = seededRandom(9);
   const stored = new Map<string, Uint8Array>();
+  // As a writer does: fragment buffers go back to a shared pool once stored (here: at once).
+  const pool = new FragmentPool();
   const encodeOnce = async (keep: boolean) => {
-    const encoder = new ObjectEncoder(policy, { kernel, bucketKek, random });
+    const encoder = new ObjectEncoder(policy, { kernel, bucketKek, random, pool });
     for await (const g of encoder.encode([body])) {
       if (keep) for (const f of g.fragments) stored.set(`${g.index}/${f.packetIndex}`, f.bytes);
+      else g.release();
     }
     return encoder.manifest();
   };

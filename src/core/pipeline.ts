@@ -3,7 +3,7 @@
 import { openGeneration, sealGenerationInto, unwrapDek, wrapDek, KEY_LENGTH, NONCE_LENGTH, TAG_LENGTH } from './crypto.ts';
 import { MAX_BROTLI_QUALITY, MAX_DEFLATE_LEVEL, packGenerationDetailed, unpackGeneration, type CompressionSettings } from './compress.ts';
 import type { GfKernel } from './gf256/kernel.ts';
-import { allocateFragment, parseFragment, sealFragment, type FragmentHeader } from './format/fragment.ts';
+import { allocateFragment, fragmentLength, parseFragment, sealFragment, type FragmentHeader } from './format/fragment.ts';
 import { FormatError } from './format/errors.ts';
 import {
   generationCount,
@@ -60,6 +60,8 @@ export interface EncodeContext {
   readonly bucketKek: Uint8Array;
   /** Source of randomness (data key, object version id, coefficient seed, wrapping nonce). */
   readonly random: (length: number) => Uint8Array;
+  /** Where released fragment buffers go and come from; default: one pool per encoder. */
+  readonly pool?: FragmentPool;
 }
 
 export interface EncodedFragment {
@@ -72,6 +74,33 @@ export interface EncodedGeneration {
   readonly index: number;
   readonly isLast: boolean;
   readonly fragments: readonly EncodedFragment[];
+  /**
+   * Hands the fragment buffers back to the encoder once nothing reads them any more (every store write settled),
+   * so later generations reuse them instead of fresh memory. Optional: an unreleased generation is simply
+   * garbage-collected. Using a fragment after releasing it reads another generation's bytes.
+   */
+  release(): void;
+}
+
+/**
+ * Released fragment buffers kept for reuse, at most `perSize` of each length: fresh multi-MiB buffers cost page
+ * faults that showed up as a large share of encoding time. One pool may serve many encoders of a process.
+ */
+export class FragmentPool {
+  private readonly free = new Map<number, Uint8Array[]>();
+  constructor(private readonly perSize = 2 * 64) {}
+
+  take(length: number): Uint8Array | undefined {
+    return this.free.get(length)?.pop();
+  }
+
+  give(buffers: readonly Uint8Array[]): void {
+    for (const b of buffers) {
+      const list = this.free.get(b.length) ?? [];
+      if (list.length < this.perSize && !list.includes(b)) list.push(b);
+      this.free.set(b.length, list);
+    }
+  }
 }
 
 export function validateCodecPolicy(policy: CodecPolicy): void {
@@ -137,6 +166,7 @@ export class ObjectEncoder {
   private readonly generations: ManifestGeneration[] = [];
   private size = 0;
   private source: Uint8Array | undefined;
+  private readonly pool: FragmentPool;
   private state: 'new' | 'encoding' | 'done' = 'new';
 
   constructor(policy: CodecPolicy, ctx: EncodeContext) {
@@ -147,6 +177,7 @@ export class ObjectEncoder {
     this.objectVersionId = takeRandom(ctx.random, OBJECT_VERSION_ID_LENGTH, 'object version id');
     this.seed = takeRandom(ctx.random, COEFFICIENT_SEED_LENGTH, 'coefficient seed');
     this.wrappedDek = wrapDek(ctx.bucketKek, this.dek, this.objectVersionId, takeRandom(ctx.random, NONCE_LENGTH, 'wrapping nonce'));
+    this.pool = ctx.pool ?? new FragmentPool(packetCount(policy));
   }
 
   async *encode(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<EncodedGeneration, void, undefined> {
@@ -209,17 +240,16 @@ export class ObjectEncoder {
     const n = packetCount(this.policy);
     const allocated = [];
     for (let p = 0; p < n; p++) {
-      allocated.push(
-        allocateFragment({
-          objectVersionId: this.objectVersionId,
-          generationIndex: index,
-          k,
-          packetIndex: p,
-          symbolSize,
-          sealedLength,
-          coefficients: this.policy.coefficients === 'inline' ? matrixRow(generator, p) : null,
-        }),
-      );
+      const header: FragmentHeader = {
+        objectVersionId: this.objectVersionId,
+        generationIndex: index,
+        k,
+        packetIndex: p,
+        symbolSize,
+        sealedLength,
+        coefficients: this.policy.coefficients === 'inline' ? matrixRow(generator, p) : null,
+      };
+      allocated.push(allocateFragment(header, this.pool.take(fragmentLength(k, symbolSize, header.coefficients !== null))));
     }
     encodeGeneration(this.kernel, generator, source, symbolSize, allocated.map((_, p) => p), allocated.map((a) => a.payload));
     const fragments = allocated.map((a, p): EncodedFragment => ({ packetIndex: p, bytes: a.bytes, sha256: toHex(sealFragment(a.bytes)) }));
@@ -228,7 +258,13 @@ export class ObjectEncoder {
       symbolSize,
       fragments: fragments.map((f) => ({ packetIndex: f.packetIndex, size: f.bytes.length, sha256: f.sha256 })),
     });
-    return { index, isLast, fragments };
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.pool.give(fragments.map((f) => f.bytes));
+    };
+    return { index, isLast, fragments, release };
   }
 }
 
@@ -395,6 +431,7 @@ export async function* decodeObject(
   const count = generationCount(m.size, m.generationSize);
   const first = Math.floor(start / m.generationSize);
   const last = end === start ? first - 1 : Math.floor((end - 1) / m.generationSize);
+  let coded: Uint8Array | undefined;
   for (let i = first; i <= last && i < count; i++) {
     const g = m.generations[i];
     if (g === undefined) throw new CodecError('integrity-failure', `manifest has no generation ${i}`);
@@ -412,7 +449,8 @@ export async function* decodeObject(
     if (!assembler.complete) {
       throw new CodecError('not-enough-fragments', `generation ${i}: only ${assembler.decoder.rank} of the k = ${m.k} fragments needed could be read and verified`);
     }
-    const coded = new Uint8Array(m.k * g.symbolSize);
+    // The coded buffer is private to this call: reused across generations of the same size.
+    if (coded?.length !== m.k * g.symbolSize) coded = new Uint8Array(m.k * g.symbolSize);
     assembler.decoder.decodeInto(ctx.kernel, coded);
     const span = generationSpan(m, i);
     let plain: Uint8Array;

@@ -1,7 +1,7 @@
 // Quorum writer: encodes an object and writes each generation's n fragments in parallel, one per location.
 
 import type { GfKernel } from '../core/gf256/kernel.ts';
-import { ObjectEncoder, type EncodedGeneration } from '../core/pipeline.ts';
+import { ObjectEncoder, type EncodedGeneration, type FragmentPool } from '../core/pipeline.ts';
 import { DispersalError } from './errors.ts';
 import { fragmentKey, validateDispersalPolicy, type DispersalPolicy, type DispersedObject, type FragmentRef } from './placement.ts';
 import type { LocationRegistry } from './registry.ts';
@@ -18,6 +18,8 @@ export interface WriteOptions {
    * them instead of encoding more: bounds memory when some location is slow. Default: two 4 MiB generations.
    */
   readonly stragglerBudgetBytes?: number;
+  /** Shared buffer pool: fragment memory is handed back once every write of a generation settled. */
+  readonly pool?: FragmentPool;
 }
 
 export interface WriteResult {
@@ -45,7 +47,7 @@ export async function writeObject(
   validateDispersalPolicy(policy, registry);
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const budget = options.stragglerBudgetBytes ?? 2 * 1.5 * 4 * 1024 * 1024;
-  const encoder = new ObjectEncoder(policy.codec, { kernel: options.kernel, bucketKek: options.bucketKek, random: options.random });
+  const encoder = new ObjectEncoder(policy.codec, { kernel: options.kernel, bucketKek: options.bucketKek, random: options.random, ...(options.pool ? { pool: options.pool } : {}) });
   const id = Buffer.from(encoder.objectVersionId).toString('hex');
   const controller = new AbortController();
   const onAbort = (): void => { controller.abort(options.signal?.reason); };
@@ -61,6 +63,7 @@ export async function writeObject(
       const n = g.fragments.length;
       let stored = 0;
       let failed = 0;
+      const writes: Promise<void>[] = [];
       const fail = (ref: FragmentRef): void => {
         missing.push(ref);
         failed++;
@@ -88,7 +91,9 @@ export async function writeObject(
         });
         pending.set(tracked, f.bytes.length);
         pendingBytes += f.bytes.length;
+        writes.push(tracked);
       }
+      void Promise.allSettled(writes).then(() => { g.release(); });
     });
 
   try {

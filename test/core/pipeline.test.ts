@@ -6,6 +6,7 @@ import { CryptoError } from '../../src/core/crypto.ts';
 import type { ObjectManifest } from '../../src/core/format/manifest.ts';
 import {
   CodecError,
+  FragmentPool,
   ObjectEncoder,
   decodeObject,
   recodeFragment,
@@ -213,6 +214,30 @@ describe('codec pipeline', () => {
     const corrupted = frags.map((f) => { const c = Uint8Array.from(f); c[50] = (c[50] ?? 0) ^ 1; return c; });
     assert.throws(() => recodeFragment(manifest, 0, 5, frags.slice(0, 3), kernel), (e: unknown) => e instanceof CodecError && e.kind === 'not-enough-fragments');
     assert.throws(() => recodeFragment(manifest, 0, 5, corrupted, kernel), (e: unknown) => e instanceof CodecError && e.kind === 'not-enough-fragments');
+  });
+
+  it('reuses released fragment buffers without leaking their old bytes', async () => {
+    const data = seededBytes(12, 3 * G + 50);
+    const reference = await encode(data, basePolicy, 5);
+    const pool = new FragmentPool();
+    // Fill the pool with released buffers of another object, then poison them.
+    const other = new ObjectEncoder(basePolicy, { kernel, bucketKek, random: seededRandom(6), pool });
+    const released: Uint8Array[] = [];
+    for await (const g of other.encode([seededBytes(13, 3 * G + 50)])) {
+      released.push(...g.fragments.map((f) => f.bytes));
+      g.release();
+    }
+    for (const b of released) b.fill(0xaa);
+    const encoder = new ObjectEncoder(basePolicy, { kernel, bucketKek, random: seededRandom(5), pool });
+    let reused = 0;
+    for await (const g of encoder.encode(chunks(data, [1000, 1, 7777]))) {
+      for (const f of g.fragments) {
+        if (released.includes(f.bytes)) reused++;
+        assert.deepEqual(f.bytes, reference.fragments.get(`${g.index}/${f.packetIndex}`));
+      }
+    }
+    assert.ok(reused >= 6, `reused ${reused} buffers`);
+    assert.deepEqual(encoder.manifest(), reference.manifest);
   });
 
   it('encodes an object exactly once', async () => {

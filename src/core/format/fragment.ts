@@ -62,12 +62,15 @@ function checkHeader(h: FragmentHeader): void {
 
 /**
  * Allocates a fragment and writes its header; the caller fills `payload` (a view into `bytes`) and then calls
- * sealFragment. Writing the coded symbol straight into the fragment saves a copy of every payload.
+ * sealFragment. Writing the coded symbol straight into the fragment saves a copy of every payload. `reuse`, a
+ * buffer of exactly the fragment's length no longer needed by anyone, is used instead of new memory: every byte
+ * of it is overwritten (header here, payload by the caller, hash by sealFragment).
  */
-export function allocateFragment(h: FragmentHeader): { bytes: Uint8Array; payload: Uint8Array } {
+export function allocateFragment(h: FragmentHeader, reuse?: Uint8Array): { bytes: Uint8Array; payload: Uint8Array } {
   checkHeader(h);
   const c = h.coefficients === null ? 0 : h.k;
-  const bytes = new Uint8Array(fragmentLength(h.k, h.symbolSize, h.coefficients !== null));
+  const length = fragmentLength(h.k, h.symbolSize, h.coefficients !== null);
+  const bytes = reuse?.length === length ? reuse : new Uint8Array(length);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   bytes.set(FRAGMENT_MAGIC, 0);
   bytes[4] = FRAGMENT_VERSION;
