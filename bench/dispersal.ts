@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { getGfKernel } from '../src/core/gf256/index.ts';
+import { FragmentPool } from '../src/core/pipeline.ts';
 import { seededBytes, seededRandom } from '../src/core/seeded.ts';
 import { LocationRegistry, readObject, writeObject, type DispersalPolicy, type DispersedObject } from '../src/dispersal/index.ts';
 import { FaultyStore, MemoryStore } from '../src/stores/index.ts';
@@ -15,6 +16,8 @@ const K = 4;
 const WRITE_QUORUM = 5;
 const kernel = getGfKernel();
 const bucketKek = seededBytes(1, 32);
+// One pool for the process, as a gateway keeps: fragment memory is reused once a PUT's writes settled.
+const pool = new FragmentPool();
 
 function quantile(samples: readonly number[], q: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -70,7 +73,7 @@ for (const [label, size] of [['64KiB', 64 * 1024], ['4MiB', 4 * 1024 * 1024]] as
   let object: DispersedObject | undefined;
   for (let i = 0; i < runs + 3; i++) {
     const started = performance.now();
-    const written = await writeObject([body], policy, registry, { kernel, bucketKek, random });
+    const written = await writeObject([body], policy, registry, { kernel, bucketKek, random, pool });
     if (i >= 3) putSamples.push(performance.now() - started);
     object = written.object;
     await written.settled; // one PUT at a time, stragglers included, so PUTs do not queue behind each other

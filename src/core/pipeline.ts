@@ -83,21 +83,27 @@ export interface EncodedGeneration {
 }
 
 /**
- * Released fragment buffers kept for reuse, at most `perSize` of each length: fresh multi-MiB buffers cost page
- * faults that showed up as a large share of encoding time. One pool may serve many encoders of a process.
+ * Released buffers (fragments, generation and coding buffers) kept for reuse, up to `maxBytes` in all: fresh
+ * multi-MiB buffers cost page faults that showed up as a large share of encoding time. One pool may serve every
+ * encoder of a process.
  */
 export class FragmentPool {
   private readonly free = new Map<number, Uint8Array[]>();
-  constructor(private readonly perSize = 2 * 64) {}
+  private bytes = 0;
+  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
   take(length: number): Uint8Array | undefined {
-    return this.free.get(length)?.pop();
+    const buffer = this.free.get(length)?.pop();
+    if (buffer !== undefined) this.bytes -= buffer.length;
+    return buffer;
   }
 
   give(buffers: readonly Uint8Array[]): void {
     for (const b of buffers) {
       const list = this.free.get(b.length) ?? [];
-      if (list.length < this.perSize && !list.includes(b)) list.push(b);
+      if (this.bytes + b.length > this.maxBytes || list.includes(b)) continue;
+      list.push(b);
+      this.bytes += b.length;
       this.free.set(b.length, list);
     }
   }
@@ -177,34 +183,57 @@ export class ObjectEncoder {
     this.objectVersionId = takeRandom(ctx.random, OBJECT_VERSION_ID_LENGTH, 'object version id');
     this.seed = takeRandom(ctx.random, COEFFICIENT_SEED_LENGTH, 'coefficient seed');
     this.wrappedDek = wrapDek(ctx.bucketKek, this.dek, this.objectVersionId, takeRandom(ctx.random, NONCE_LENGTH, 'wrapping nonce'));
-    this.pool = ctx.pool ?? new FragmentPool(packetCount(policy));
+    this.pool = ctx.pool ?? new FragmentPool();
   }
 
+  /**
+   * Yields the object's generations as their fragments are ready. Input chunks must stay unchanged once handed
+   * over (as Node streams' chunks do): a chunk holding a whole generation is used in place, not copied.
+   */
   async *encode(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<EncodedGeneration, void, undefined> {
     if (this.state !== 'new') throw new Error('an ObjectEncoder encodes exactly one object');
     this.state = 'encoding';
     const g = this.policy.generationSize;
-    const buffer = new Uint8Array(g);
+    let buffer: Uint8Array | undefined;
+    // The generation being filled: a view of `buffer`, or of an input chunk that held a whole generation.
+    let current: Uint8Array | undefined;
     let filled = 0;
     let index = 0;
-    for await (const chunk of input) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        if (filled === g) {
-          // A full generation is only known not to be the last once more bytes arrive.
-          yield this.encodeGeneration(index++, buffer, false);
-          filled = 0;
+    try {
+      for await (const chunk of input) {
+        let offset = 0;
+        while (offset < chunk.length) {
+          if (filled === g && current !== undefined) {
+            // A full generation is only known not to be the last once more bytes arrive.
+            yield this.encodeGeneration(index++, current, false);
+            filled = 0;
+            current = undefined;
+          }
+          if (filled === 0 && chunk.length - offset >= g) {
+            current = chunk.subarray(offset, offset + g);
+            filled = g;
+            offset += g;
+            this.size += g;
+            continue;
+          }
+          buffer ??= this.pool.take(g) ?? new Uint8Array(g);
+          current = buffer;
+          const n = Math.min(g - filled, chunk.length - offset);
+          buffer.set(chunk.subarray(offset, offset + n), filled);
+          filled += n;
+          offset += n;
+          this.size += n;
         }
-        const n = Math.min(g - filled, chunk.length - offset);
-        buffer.set(chunk.subarray(offset, offset + n), filled);
-        filled += n;
-        offset += n;
-        this.size += n;
       }
+      yield this.encodeGeneration(index, current?.subarray(0, filled) ?? new Uint8Array(0), true);
+      this.state = 'done';
+    } finally {
+      // Working buffers go back to the pool for the next object; fragments went out with their generations.
+      this.pool.give([buffer, this.source].filter((b): b is Uint8Array => b !== undefined));
+      this.source = undefined;
     }
-    yield this.encodeGeneration(index, buffer.subarray(0, filled), true);
-    this.state = 'done';
   }
+
 
   /** The manifest of the encoded object; only once every generation has been taken from encode(). */
   manifest(): ObjectManifest {
@@ -232,7 +261,10 @@ export class ObjectEncoder {
     const sealedLength = 1 + body.length + TAG_LENGTH;
     const symbolSize = symbolSizeFor(sealedLength, k);
     // Sealed straight into the zero-padded k-symbol buffer the code reads, reused while its size fits.
-    if (this.source?.length !== k * symbolSize) this.source = new Uint8Array(k * symbolSize);
+    if (this.source?.length !== k * symbolSize) {
+      if (this.source !== undefined) this.pool.give([this.source]);
+      this.source = this.pool.take(k * symbolSize) ?? new Uint8Array(k * symbolSize);
+    }
     const source = this.source;
     sealGenerationInto(this.dek, { objectVersionId: this.objectVersionId, generationIndex: index, isLast }, [Uint8Array.of(tag), body], source);
     source.fill(0, sealedLength);
