@@ -1,0 +1,146 @@
+// The S3 front door on node:http: parse → operation → verify signature → authorise → handler → response.
+
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { openRequestBody } from './auth/body.ts';
+import { isS3AuthError } from './auth/errors.ts';
+import { createSigV4Verifier, type CredentialLookup, type SigV4Credential } from './auth/sigv4.ts';
+import type { S3Backend } from './backend.ts';
+import { isS3ErrorCode, S3Error } from './errors.ts';
+import type { HandlerContext, S3Response } from './handler.ts';
+import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './handlers/buckets.ts';
+import { deleteObject, deleteObjects } from './handlers/delete-object.ts';
+import { getObject } from './handlers/get-object.ts';
+import { listObjects } from './handlers/list-objects.ts';
+import { putObject } from './handlers/put-object.ts';
+import { accessOf, parseTarget, routeOperation, type AccessClass, type S3Operation } from './operations.ts';
+import { xmlDocument } from './xml.ts';
+
+export interface S3FrontDoorOptions<P extends SigV4Credential> {
+  readonly backend: S3Backend<P>;
+  /** Secret and principal of an access key, or null when there is no such key. */
+  readonly lookup: CredentialLookup<P>;
+  /** Decides whether a verified principal may run an operation of this access class; throws S3Error('AccessDenied'). */
+  readonly authorize?: (principal: P, access: AccessClass, op: S3Operation) => void | Promise<void>;
+  /** The region the server reports; any signing region is accepted. */
+  readonly region?: string;
+  /** Enables virtual-host style requests (`<bucket>.<baseDomain>`). */
+  readonly baseDomain?: string;
+  readonly now?: () => Date;
+  /** Told about 5xx errors, whose details never reach the client. */
+  readonly onInternalError?: (error: unknown, requestId: string) => void;
+}
+
+function headerRecord(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) out[name] = Array.isArray(value) ? value.join(',') : value;
+  return out;
+}
+
+async function dispatch<P>(ctx: HandlerContext<P>, op: S3Operation): Promise<S3Response> {
+  switch (op.kind) {
+    case 'ListBuckets':
+      return listBuckets(ctx);
+    case 'CreateBucket':
+      return createBucket(ctx, op.bucket);
+    case 'DeleteBucket':
+      return deleteBucket(ctx, op.bucket);
+    case 'HeadBucket':
+      return headBucket(ctx, op.bucket);
+    case 'GetBucketLocation':
+      return getBucketLocation(ctx, op.bucket);
+    case 'ListObjectsV2':
+    case 'ListObjects':
+      return listObjects(ctx, op);
+    case 'DeleteObjects':
+      return deleteObjects(ctx, op.bucket);
+    case 'PutObject':
+      return putObject(ctx, op.bucket, op.key);
+    case 'GetObject':
+      return getObject(ctx, op.bucket, op.key, false);
+    case 'HeadObject':
+      return getObject(ctx, op.bucket, op.key, true);
+    case 'DeleteObject':
+      return deleteObject(ctx, op.bucket, op.key);
+    case 'NotImplemented':
+      throw new S3Error('NotImplemented', `This server does not implement ${op.what}`);
+    default: {
+      const unknown: never = op;
+      throw new Error(`unhandled operation ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** Builds the request listener of an S3 server. */
+export function createS3Listener<P extends SigV4Credential>(options: S3FrontDoorOptions<P>): (req: IncomingMessage, res: ServerResponse) => void {
+  const region = options.region ?? 'us-east-1';
+  const now = options.now ?? (() => new Date());
+  const verifier = createSigV4Verifier({ lookup: options.lookup, now });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const headers = headerRecord(req);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const target = parseTarget(rawPath, rawQuery, headers.host, options.baseDomain);
+    const op = routeOperation(method, target);
+    const auth = await verifier.verify({ method, path: rawPath, query: rawQuery, headers });
+    if (auth.kind === 'rejected') throw auth.error;
+    if (auth.kind === 'anonymous') throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request with an access key (SigV4).');
+    await options.authorize?.(auth.principal, accessOf(op), op);
+    const body = openRequestBody(auth, headers, req);
+    const response = await dispatch({ backend: options.backend, principal: auth.principal, headers, query: target.query, body, region, signed: true }, op);
+    res.statusCode = response.status;
+    for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
+    const payload = response.body;
+    if (payload === undefined || method === 'HEAD') {
+      res.end();
+    } else if (typeof payload === 'string' || payload instanceof Uint8Array) {
+      res.setHeader('content-length', Buffer.byteLength(payload));
+      res.end(payload);
+    } else {
+      await pipeline(Readable.from(payload), res);
+    }
+  }
+
+  function sendError(req: IncomingMessage, res: ServerResponse, requestId: string, error: unknown): void {
+    let s3: S3Error;
+    if (error instanceof S3Error) s3 = error;
+    else if (isS3AuthError(error) && isS3ErrorCode(error.code)) {
+      s3 = new S3Error(error.code, error.message, error.details ? { CanonicalRequest: error.details.canonicalRequest, StringToSign: error.details.stringToSign } : {});
+    } else {
+      options.onInternalError?.(error, requestId);
+      s3 = new S3Error('InternalError');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    // A body the client is still sending is not read any further: close the connection after this answer.
+    if (!req.complete) res.setHeader('connection', 'close');
+    res.statusCode = s3.status;
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const body = xmlDocument('Error', { Code: s3.code, Message: s3.message, ...s3.extra, Resource: (req.url ?? '/').split('?')[0], RequestId: requestId }, null);
+    res.setHeader('content-type', 'application/xml');
+    res.setHeader('content-length', Buffer.byteLength(body));
+    res.end(body);
+  }
+
+  return (req, res) => {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('server', 'Dispersa');
+    res.setHeader('date', now().toUTCString());
+    handle(req, res).catch((error: unknown) => {
+      sendError(req, res, requestId, error);
+    });
+  };
+}
