@@ -8,23 +8,6 @@ import { StoreError, type FragmentStore, type StoreErrorKind, type StoredFragmen
 /** Makes a fresh, empty store; each test gets its own and closes it. */
 export type StoreFactory = () => Promise<FragmentStore>;
 
-/**
- * Where the server behind a store is known to break the contract, with the reason. The affected test still runs,
- * marked `todo`: its outcome is reported, but it cannot fail the run. Only for third-party test servers, never for
- * our own code.
- */
-export interface KnownDeviations {
-  /** Lists a "folder" before sibling keys that sort ahead of '/' (e.g. 'a/1' before 'a-b'). */
-  readonly listOrderAroundSlash?: string;
-  /** Fails a ranged read of an empty fragment instead of answering "nothing". */
-  readonly rangeOfEmptyFragment?: string;
-  /**
-   * Breaks (or crashes) when a put into a "folder" races a delete that empties it. The concurrency test then keeps
-   * one key in that folder, so it still runs, without the race; the reason is shown in the test's name.
-   */
-  readonly putRacingFolderDelete?: string;
-}
-
 export function isStoreError(kind: StoreErrorKind): (error: unknown) => boolean {
   return (error) => error instanceof StoreError && error.kind === kind;
 }
@@ -46,13 +29,9 @@ async function inParallel(width: number, tasks: (() => Promise<unknown>)[]): Pro
 
 const MiB = 1 << 20;
 
-function todo(reason: string | undefined): { todo?: string } {
-  return reason === undefined ? {} : { todo: reason };
-}
-
 export const INVALID_KEYS: readonly string[] = ['../x', '/abs', 'a//b', 'a/./b', '', 'k'.repeat(600), 'a\\b', 'ä', 'a/', '.', '..', 'a b', 'a/../b'];
 
-export function storeContract(name: string, factory: StoreFactory, deviations: KnownDeviations = {}): void {
+export function storeContract(name: string, factory: StoreFactory): void {
   async function withStore(body: (store: FragmentStore) => Promise<void>): Promise<void> {
     const store = await factory();
     try {
@@ -134,7 +113,7 @@ export function storeContract(name: string, factory: StoreFactory, deviations: K
         assert.deepEqual(await store.get('r/big', { range: { start: 2 * MiB + 5, end: 2 * MiB + 4101 } }), big.slice(2 * MiB + 5, 2 * MiB + 4101));
       }));
 
-    it('reads ranges of an empty fragment as empty', todo(deviations.rangeOfEmptyFragment), () =>
+    it('reads ranges of an empty fragment as empty', () =>
       withStore(async (store) => {
         await store.put('r/empty', new Uint8Array(0));
         assert.deepEqual(await store.get('r/empty', { range: { start: 0, end: 0 } }), new Uint8Array(0));
@@ -166,7 +145,7 @@ export function storeContract(name: string, factory: StoreFactory, deviations: K
         );
       }));
 
-    it('lists keys that sort around "/" in byte order ("-" < "." < "/")', todo(deviations.listOrderAroundSlash), () =>
+    it('lists keys that sort around "/" in byte order ("-" < "." < "/")', () =>
       withStore(async (store) => {
         for (const key of ['a/1', 'a.c', 'a-b', 'a/0/x', 'a0']) await store.put(key, new Uint8Array(1));
         assert.deepEqual((await collect(store.list(''))).map((i) => i.key), ['a-b', 'a.c', 'a/0/x', 'a/1', 'a0']);
@@ -261,11 +240,9 @@ export function storeContract(name: string, factory: StoreFactory, deviations: K
         assert.equal((await collect(store.list('c/'))).length, 40);
       }));
 
-    const racing = deviations.putRacingFolderDelete;
-    it(`handles concurrent puts and deletes under the same directory${racing === undefined ? '' : ` (folder kept non-empty: ${racing})`}`, () =>
+    it('handles concurrent puts and deletes under the same directory', () =>
       withStore(async (store) => {
         // A delete that prunes an emptied parent must not break a put creating a sibling in it.
-        if (racing !== undefined) await store.put('p/q/keep', new Uint8Array([0]));
         const tasks: Promise<void>[] = [];
         for (let i = 0; i < 30; i++) {
           tasks.push(store.put(`p/q/${i}`, new Uint8Array([i])), store.delete(`p/q/${i - 1}`));
@@ -274,8 +251,7 @@ export function storeContract(name: string, factory: StoreFactory, deviations: K
         const listed = await collect(store.list('p/'));
         assert.ok(listed.some((i) => i.key === 'p/q/29'), 'the last put survives');
         for (const { key } of listed) {
-          const index = key.split('/')[2];
-          assert.deepEqual(await store.get(key), new Uint8Array([index === 'keep' ? 0 : Number(index)]));
+          assert.deepEqual(await store.get(key), new Uint8Array([Number(key.split('/')[2])]));
         }
       }));
   });
