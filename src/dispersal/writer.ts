@@ -20,6 +20,11 @@ export interface WriteOptions {
   readonly stragglerBudgetBytes?: number;
   /** Shared buffer pool: fragment memory is handed back once every write of a generation settled. */
   readonly pool?: FragmentPool;
+  /**
+   * Awaited with the new object version id before any fragment is written: the place to record a write intent,
+   * so that a crash mid-write leaves something garbage collection can find. A rejection fails the write.
+   */
+  readonly beforeWrite?: (objectVersionId: string) => Promise<void>;
 }
 
 export interface WriteResult {
@@ -97,6 +102,7 @@ export async function writeObject(
     });
 
   try {
+    await options.beforeWrite?.(id);
     for await (const generation of encoder.encode(body)) {
       options.signal?.throwIfAborted();
       await writeGeneration(generation);
