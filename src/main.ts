@@ -3,13 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { getGfKernel } from './core/gf256/index.ts';
+import { startGateway } from './app.ts';
 import { edgeCredentials, startEdge } from './edge/edge.ts';
 import { runCodecSelfTest } from './core/selftest.ts';
 
 const USAGE = `usage: dispersa <command>
 
 commands:
-  serve      run the gateway (S3 API and admin API)
+  serve      run the gateway: an S3 endpoint coding and dispersing objects over six local locations
+             --data-dir DIR (./data)  --host HOST (127.0.0.1)  --port PORT (9000)
   edge       run an edge storage node: an S3 endpoint keeping plain files
              --dir DIR (required)  --host HOST (127.0.0.1)  --port PORT (9100)
   selftest   run the codec's known-answer self-test and print the GF backend in use
@@ -18,8 +20,45 @@ commands:
 
 environment:
   DISPERSA_GF_BACKEND        js | wasm | wasm-simd   (default: the fastest WebAssembly kernel this runtime accepts)
-  DISPERSA_ROOT_ACCESS_KEY   access key of the edge node (generated and printed when unset)
-  DISPERSA_ROOT_SECRET_KEY   its secret`;
+  DISPERSA_ROOT_ACCESS_KEY   root access key (generated and printed once when unset)
+  DISPERSA_ROOT_SECRET_KEY   its secret
+  DISPERSA_MASTER_KEY        the master key, 64 hex digits (default: <data dir>/master.key, created 0600)
+  DISPERSA_DATA_DIR, DISPERSA_HOST, DISPERSA_PORT   defaults of serve's options`;
+
+function untilSignal(stop: () => Promise<void>, what: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      console.log(`${what}: draining in-flight requests`);
+      void stop().then(resolve);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}
+
+async function serve(args: readonly string[]): Promise<number> {
+  const env = process.env;
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      'data-dir': { type: 'string', default: env.DISPERSA_DATA_DIR ?? './data' },
+      host: { type: 'string', default: env.DISPERSA_HOST ?? '127.0.0.1' },
+      port: { type: 'string', default: env.DISPERSA_PORT ?? '9000' },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`dispersa serve: the port must be a number in 0..65535, got ${values.port}`);
+    return 2;
+  }
+  const gateway = await startGateway({ dataDir: values['data-dir'], host: values.host, port, env, log: (m) => { console.error(m); } });
+  console.log(`dispersa serve: S3 endpoint ${gateway.url}  (data in ${values['data-dir']}, 6 local locations, policy k=4 r=2)`);
+  if (gateway.generatedRoot !== undefined) {
+    console.log(`root access key ${gateway.generatedRoot.accessKeyId}\nroot secret key ${gateway.generatedRoot.secretAccessKey}\n(shown once: store it now; or set DISPERSA_ROOT_ACCESS_KEY and DISPERSA_ROOT_SECRET_KEY)`);
+  }
+  await untilSignal(() => gateway.close(), 'dispersa serve');
+  return 0;
+}
 
 async function edge(args: readonly string[]): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: { dir: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '9100' } } });
@@ -36,14 +75,7 @@ async function edge(args: readonly string[]): Promise<number> {
   const running = await startEdge({ dir: values.dir, host: values.host, port, ...credentials, onInternalError: (e, id) => { console.error(`internal error in request ${id}:`, e); } });
   console.log(`dispersa edge: S3 endpoint ${running.url}, objects under ${values.dir}`);
   if (credentials.generated) console.log(`access key ${credentials.accessKeyId}\nsecret key ${credentials.secretAccessKey}\n(set DISPERSA_ROOT_ACCESS_KEY and DISPERSA_ROOT_SECRET_KEY to choose them)`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      console.log('dispersa edge: draining in-flight requests');
-      void running.close().then(resolve);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilSignal(() => running.close(), 'dispersa edge');
   return 0;
 }
 
@@ -63,8 +95,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'serve':
       await selfTest();
-      console.error('dispersa serve: the S3 gateway is not part of this build yet; only the codec is. See README.md, "Status".');
-      return 1;
+      return serve(argv.slice(1));
     case 'selftest':
       await selfTest();
       return 0;

@@ -61,7 +61,8 @@ export interface GenerationContext {
 }
 
 /** What a wrapped key is for; each purpose has its own domain string in the AAD. */
-export type KeyWrapPurpose = 'dek' | 'kek';
+/** dek: a data key under a bucket key; kek: a bucket key under the master key; secret: an API-key secret under the master key. */
+export type KeyWrapPurpose = 'dek' | 'kek' | 'secret';
 
 function isBytes(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array;
@@ -221,6 +222,7 @@ function runSliced(input: Uint8Array, output: Uint8Array, update: (slice: Uint8A
 const WRAP_DOMAINS: Readonly<Record<KeyWrapPurpose, Uint8Array>> = {
   dek: new TextEncoder().encode('dispersa/v1/dek-under-bucket-kek'),
   kek: new TextEncoder().encode('dispersa/v1/bucket-kek-under-master-key'),
+  secret: new TextEncoder().encode('dispersa/v1/access-key-secret-under-master-key'),
 };
 
 /**

@@ -16,6 +16,7 @@ const TABLE = {
   InvalidArgument: [400, 'Invalid Argument'],
   InvalidBucketName: [400, 'The specified bucket is not valid'],
   InvalidDigest: [400, 'The Content-MD5 or checksum you specified is not valid'],
+  InvalidLocationConstraint: [400, 'The specified location constraint (storage policy) does not exist'],
   InvalidPart: [400, 'One or more of the specified parts could not be found'],
   InvalidPartOrder: [400, 'The list of parts was not in ascending order'],
   InvalidRange: [416, 'The requested range is not satisfiable'],

@@ -1,0 +1,50 @@
+// Key custody of a gateway: the master key on disk (0600) or from the environment, bucket keys and API-key secrets under it.
+
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { KEY_LENGTH, NONCE_LENGTH, unwrapKek, unwrapKey, wrapKek, wrapKey } from '../core/crypto.ts';
+
+const encoder = new TextEncoder();
+
+/**
+ * The master key: `DISPERSA_MASTER_KEY` (64 hex digits) if set, else the file, created with mode 0600 on first
+ * start. Losing it makes every object unreadable: it is the root of the key hierarchy.
+ */
+export function loadMasterKey(file: string, env: NodeJS.ProcessEnv): Uint8Array {
+  const fromEnv = env.DISPERSA_MASTER_KEY;
+  if (fromEnv !== undefined && fromEnv !== '') return parseKey(fromEnv, 'DISPERSA_MASTER_KEY');
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(KEY_LENGTH).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  return parseKey(readFileSync(file, 'utf8').trim(), file);
+}
+
+function parseKey(hex: string, source: string): Uint8Array {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error(`${source} must hold a 256-bit key as 64 hexadecimal digits`);
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+export class KeyCustody {
+  constructor(private readonly masterKey: Uint8Array) {}
+
+  /** A fresh bucket key, wrapped for the metadata store. */
+  newBucketKey(bucket: string): { kek: Uint8Array; wrapped: Uint8Array } {
+    const kek = new Uint8Array(randomBytes(KEY_LENGTH));
+    return { kek, wrapped: wrapKek(this.masterKey, kek, encoder.encode(bucket), new Uint8Array(randomBytes(NONCE_LENGTH))) };
+  }
+
+  bucketKey(bucket: string, wrapped: Uint8Array): Uint8Array {
+    return unwrapKek(this.masterKey, wrapped, encoder.encode(bucket));
+  }
+
+  /** A new API-key secret (256 random bits, base64url) and its wrapped form. */
+  newSecret(accessKeyId: string): { secret: string; wrapped: Uint8Array } {
+    const raw = new Uint8Array(randomBytes(KEY_LENGTH));
+    return { secret: Buffer.from(raw).toString('base64url'), wrapped: wrapKey('secret', this.masterKey, raw, encoder.encode(accessKeyId), new Uint8Array(randomBytes(NONCE_LENGTH))) };
+  }
+
+  secret(accessKeyId: string, wrapped: Uint8Array): string {
+    return Buffer.from(unwrapKey('secret', this.masterKey, wrapped, encoder.encode(accessKeyId))).toString('base64url');
+  }
+}
