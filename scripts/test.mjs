@@ -36,13 +36,14 @@ if (only.length === 0) {
   run('typecheck (tsc --noEmit)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit']);
   run('lint (eslint, type-aware)', bin('eslint'), ['--max-warnings', '0', '.']);
 }
-// Fragment stores, metadata and the S3 protocol layer never touch GF arithmetic: they run once; everything else
-// runs once per backend.
-const BACKEND_FREE = ['stores', 'meta', 's3'].map((dir) => join('test', dir) + '/');
+// Fragment stores, metadata and the S3 protocol layer never touch GF arithmetic, and the gateway and client
+// compatibility suites exercise the whole server (the codec underneath is covered on every backend by the rest):
+// they run once, on the default backend; everything else runs once per backend.
+const BACKEND_FREE = ['stores', 'meta', 's3', 'gateway', 'compat'].map((dir) => join('test', dir) + '/');
 const backendFree = (file) => BACKEND_FREE.some((dir) => file.startsWith(dir));
 const once = files.filter(backendFree);
 const perBackend = files.filter((file) => !backendFree(file));
-if (once.length > 0) run(`GF-independent tests: ${BACKEND_FREE.join(', ')} (node ${process.version})`, process.execPath, ['--import', 'tsx', '--test', ...once]);
+if (once.length > 0) run(`tests run once: ${BACKEND_FREE.join(', ')} (node ${process.version})`, process.execPath, ['--import', 'tsx', '--test', ...once]);
 for (const backend of backends) {
   if (perBackend.length === 0) break;
   run(`tests on GF backend ${backend} (node ${process.version})`, process.execPath, ['--import', 'tsx', '--test', ...perBackend], { DISPERSA_GF_BACKEND: backend });
