@@ -23,7 +23,9 @@ environment:
   DISPERSA_ROOT_ACCESS_KEY   root access key (generated and printed once when unset)
   DISPERSA_ROOT_SECRET_KEY   its secret
   DISPERSA_MASTER_KEY        the master key, 64 hex digits (default: <data dir>/master.key, created 0600)
-  DISPERSA_DATA_DIR, DISPERSA_HOST, DISPERSA_PORT   defaults of serve's options`;
+  DISPERSA_DATA_DIR, DISPERSA_HOST, DISPERSA_PORT   defaults of serve's options
+  DISPERSA_POSTGRES_URL      keep metadata in PostgreSQL (several gateways may share it) instead of <data dir>/meta.sqlite
+  DISPERSA_STALE_WRITE_SECONDS   writes in flight this long at start-up count as crashed and are collected (600)`;
 
 function untilSignal(stop: () => Promise<void>, what: string): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -51,7 +53,21 @@ async function serve(args: readonly string[]): Promise<number> {
     console.error(`dispersa serve: the port must be a number in 0..65535, got ${values.port}`);
     return 2;
   }
-  const gateway = await startGateway({ dataDir: values['data-dir'], host: values.host, port, env, log: (m) => { console.error(m); } });
+  const staleSeconds = Number(env.DISPERSA_STALE_WRITE_SECONDS ?? 600);
+  if (!Number.isFinite(staleSeconds) || staleSeconds < 0) {
+    console.error('dispersa serve: DISPERSA_STALE_WRITE_SECONDS must be a number of seconds >= 0');
+    return 2;
+  }
+  const postgres = env.DISPERSA_POSTGRES_URL;
+  const gateway = await startGateway({
+    dataDir: values['data-dir'],
+    host: values.host,
+    port,
+    env,
+    staleWriteMs: staleSeconds * 1000,
+    ...(postgres === undefined || postgres === '' ? {} : { metadata: { engine: 'postgres' as const, connectionString: postgres } }),
+    log: (m) => { console.error(m); },
+  });
   console.log(`dispersa serve: S3 endpoint ${gateway.url}  (data in ${values['data-dir']}, 6 local locations, policy k=4 r=2)`);
   if (gateway.generatedRoot !== undefined) {
     console.log(`root access key ${gateway.generatedRoot.accessKeyId}\nroot secret key ${gateway.generatedRoot.secretAccessKey}\n(shown once: store it now; or set DISPERSA_ROOT_ACCESS_KEY and DISPERSA_ROOT_SECRET_KEY)`);
