@@ -1,7 +1,7 @@
 // A fault-injecting wrapper around any fragment store: downtime, latency, flakiness, corruption, lost writes, stalls.
 
 import { setTimeout as delay } from 'node:timers/promises';
-import { StoreError, assertValidKey, assertValidPrefix, type FragmentStore, type GetOptions, type StoredFragmentInfo } from './types.ts';
+import { throwIfAborted, StoreError, assertValidKey, assertValidPrefix, type FragmentStore, type GetOptions, type StoredFragmentInfo } from './types.ts';
 
 /** Milliseconds, fixed or drawn uniformly from [min, max] on every call. */
 export type Latency = number | { readonly min: number; readonly max: number };
@@ -36,10 +36,6 @@ export interface FaultyStoreOptions {
 
 function aborted(signal: AbortSignal | undefined): StoreError {
   return new StoreError('aborted', 'the operation was aborted', { cause: signal?.reason });
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw aborted(signal);
 }
 
 function checkLatency(latency: Latency, what: string): void {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { StoreError, assertValidKey, assertValidPrefix, type ByteRange, type FragmentStore, type GetOptions, type StoredFragmentInfo } from './types.ts';
+import { StoreError, assertValidKey, assertValidPrefix, clipRange, throwIfAborted, type FragmentStore, type GetOptions, type StoredFragmentInfo } from './types.ts';
 
 export interface FsStoreOptions {
   /** The directory that holds the fragments; created on the first put. */
@@ -40,18 +40,7 @@ function unavailable(operation: string, key: string, error: unknown): StoreError
   return new StoreError('unavailable', `fs store: ${operation} ${JSON.stringify(key)} failed (${errorCode(error) ?? String(error)})`, { cause: error });
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new StoreError('aborted', 'the operation was aborted', { cause: signal.reason });
-}
 
-function clip(range: ByteRange | undefined, size: number): [number, number] {
-  if (range === undefined) return [0, size];
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new RangeError(`invalid byte range [${start}, ${end})`);
-  }
-  return [Math.min(start, size), Math.min(end, size)];
-}
 
 /** Makes a directory entry durable. Some platforms refuse to fsync a directory; there is nothing more to do there. */
 async function syncDirectory(path: string): Promise<void> {
@@ -153,7 +142,7 @@ export class FsStore implements FragmentStore {
     try {
       const info = await handle.stat();
       if (!info.isFile()) return null;
-      const [start, end] = clip(options.range, info.size);
+      const [start, end] = clipRange(options.range, info.size);
       const out = new Uint8Array(end - start);
       for (let filled = 0; filled < out.length; ) {
         throwIfAborted(signal);

@@ -1,20 +1,8 @@
 // An in-process fragment store for unit tests and benchmarks; nothing survives the process.
 
-import { StoreError, assertValidKey, assertValidPrefix, type ByteRange, type FragmentStore, type GetOptions, type StoredFragmentInfo } from './types.ts';
+import { assertValidKey, assertValidPrefix, clipRange, throwIfAborted, type FragmentStore, type GetOptions, type StoredFragmentInfo } from './types.ts';
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new StoreError('aborted', 'the operation was aborted', { cause: signal.reason });
-}
 
-/** [start, end) of `range` clipped to a fragment of `size` bytes; a malformed range is a caller bug, not a store failure. */
-function clip(range: ByteRange | undefined, size: number): [number, number] {
-  if (range === undefined) return [0, size];
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new RangeError(`invalid byte range [${start}, ${end})`);
-  }
-  return [Math.min(start, size), Math.min(end, size)];
-}
 
 export class MemoryStore implements FragmentStore {
   // Values are private copies: a caller mutating its buffer after put, or the result of get, must not reach stored data.
@@ -34,7 +22,7 @@ export class MemoryStore implements FragmentStore {
       throwIfAborted(options.signal);
       const stored = this.#fragments.get(key);
       if (stored === undefined) return null;
-      const [start, end] = clip(options.range, stored.length);
+      const [start, end] = clipRange(options.range, stored.length);
       return stored.slice(start, end);
     });
   }

@@ -1,7 +1,7 @@
 // A fragment store on any S3-compatible endpoint (a public-cloud bucket or an edge node), through the AWS SDK v3.
 
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { StoreError, assertValidKey, assertValidPrefix, type FragmentStore, type GetOptions, type StoredFragmentInfo } from './types.ts';
+import { throwIfAborted, StoreError, assertValidKey, assertValidPrefix, type FragmentStore, type GetOptions, type StoredFragmentInfo } from './types.ts';
 
 export interface S3StoreOptions {
   /** e.g. `https://s3.eu-central-1.amazonaws.com` or `http://10.0.0.7:9000`. */
@@ -26,10 +26,6 @@ const DEFAULT_MAX_ATTEMPTS = 3;
 interface Deadline {
   readonly signal: AbortSignal;
   readonly timeout: AbortSignal;
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new StoreError('aborted', 'the operation was aborted', { cause: signal.reason });
 }
 
 function httpStatus(error: unknown): number | undefined {

@@ -74,3 +74,18 @@ export function assertValidPrefix(prefix: unknown): asserts prefix is string {
     throw new StoreError('invalid-key', `invalid fragment key prefix ${JSON.stringify(String(prefix).slice(0, 80))}`);
   }
 }
+
+/** Rejects with StoreError('aborted') when the caller's signal already fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new StoreError('aborted', 'the operation was aborted', { cause: signal.reason });
+}
+
+/** [start, end) of `range` clipped to a fragment of `size` bytes; a malformed range is a caller bug, not a store failure. */
+export function clipRange(range: ByteRange | undefined, size: number): [number, number] {
+  if (range === undefined) return [0, size];
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`invalid byte range [${start}, ${end})`);
+  }
+  return [Math.min(start, size), Math.min(end, size)];
+}

@@ -15,21 +15,10 @@ import {
   type GfKernel,
   type GfKernelName,
 } from '../../src/core/gf256/index.ts';
+import { seededBytes } from '../../src/core/seeded.ts';
 
-/** Deterministic xorshift32 bytes, so a failure reproduces. */
-function randomBytes(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 0x2545f491;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Deterministic bytes, so a failure reproduces. */
+const randomBytes = seededBytes;
 
 /** A slice of `length` bytes starting `offset` bytes into a larger buffer, to exercise unaligned views. */
 function sliceAt(seed: number, length: number, offset: number): Uint8Array {
