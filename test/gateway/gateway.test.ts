@@ -17,12 +17,12 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { startGateway, type RunningGateway } from '../../src/app.ts';
 import { seededBytes } from '../../src/core/seeded.ts';
 import { KeyCustody, loadMasterKey } from '../../src/objects/custody.ts';
 import { must } from '../support/must.ts';
+import { s3Error } from '../support/s3.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'dispersa-gateway-'));
 let gateway: RunningGateway;
@@ -33,15 +33,6 @@ function client(credentials: { accessKeyId: string; secretAccessKey: string }): 
   return new S3Client({ endpoint: gateway.url, region: 'us-east-1', forcePathStyle: true, credentials });
 }
 
-async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected an S3 error');
-}
 
 /** Every fragment file under the six locations. */
 function fragmentFiles(): string[] {

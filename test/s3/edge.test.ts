@@ -21,13 +21,13 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import { startEdge, type RunningEdge } from '../../src/edge/edge.ts';
 import { seededBytes } from '../../src/core/seeded.ts';
 import { must } from '../support/must.ts';
+import { s3Error } from '../support/s3.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dispersa-edge-'));
 const credentials = { accessKeyId: 'EDGEKEYTEST0001', secretAccessKey: 'edge-secret-for-tests-only' };
@@ -38,15 +38,6 @@ function client(creds = credentials): S3Client {
   return new S3Client({ endpoint: edge.url, region: 'us-east-1', forcePathStyle: true, credentials: creds });
 }
 
-async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected an S3 error');
-}
 
 before(async () => {
   edge = await startEdge({ dir, port: 0, ...credentials });
