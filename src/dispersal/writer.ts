@@ -15,7 +15,7 @@ export interface WriteOptions {
   readonly signal?: AbortSignal;
   /**
    * Fragment bytes still being written past their generation's quorum (stragglers) before the writer waits for
-   * them instead of encoding more: bounds memory when some location is slow. Default: two 4 MiB generations.
+   * them instead of encoding more: bounds memory when some location is slow. Default: three 4 MiB generations.
    */
   readonly stragglerBudgetBytes?: number;
   /** Shared buffer pool: fragment memory is handed back once every write of a generation settled. */
@@ -51,7 +51,7 @@ export async function writeObject(
 ): Promise<WriteResult> {
   validateDispersalPolicy(policy, registry);
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const budget = options.stragglerBudgetBytes ?? 2 * 1.5 * 4 * 1024 * 1024;
+  const budget = options.stragglerBudgetBytes ?? 3 * 1.5 * 4 * 1024 * 1024;
   const encoder = new ObjectEncoder(policy.codec, { kernel: options.kernel, bucketKek: options.bucketKek, random: options.random, ...(options.pool ? { pool: options.pool } : {}) });
   const id = Buffer.from(encoder.objectVersionId).toString('hex');
   const controller = new AbortController();
@@ -103,11 +103,17 @@ export async function writeObject(
 
   try {
     await options.beforeWrite?.(id);
+    // One generation may travel to its quorum while the next one is encoded: coding and I/O overlap.
+    let previous: Promise<void> | undefined;
     for await (const generation of encoder.encode(body)) {
       options.signal?.throwIfAborted();
-      await writeGeneration(generation);
+      const current = writeGeneration(generation);
+      current.catch(() => undefined); // observed below; this only keeps an early failure from going unhandled
+      if (previous !== undefined) await previous;
+      previous = current;
       while (pendingBytes > budget && pending.size > 0) await Promise.race(pending.keys());
     }
+    await previous;
   } catch (error) {
     controller.abort();
     await Promise.allSettled(pending.keys());
