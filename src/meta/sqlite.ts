@@ -71,6 +71,14 @@ function releaseQueue(path: string, queue: Queue): void {
   if (--queue.users <= 0 && !isMemory(path)) queues.delete(resolve(path));
 }
 
+/**
+ * Every better-sqlite3 Database and Statement this process created, kept reachable for its whole life. On Node 24
+ * the addon's destructors (run when the garbage collector frees one of them) call into Node outside any context and
+ * abort the process ("Assertion failed: (env) != nullptr" in RemoveEnvironmentCleanupHook). Objects that are never
+ * collected never run that code; closed databases and their statements cost a few hundred bytes each.
+ */
+const neverCollected = new Set<object>();
+
 class SqliteDriver implements SqlDriver {
   readonly dialect = SQLITE;
   readonly direct: SqlExecutor;
@@ -130,6 +138,7 @@ class SqliteDriver implements SqlDriver {
     if (statement === undefined) {
       statement = this.#db.prepare(sql);
       this.#statements.set(sql, statement);
+      neverCollected.add(statement);
     }
     return statement;
   }
@@ -151,15 +160,17 @@ export async function openSqliteMetadata(options: SqliteOptions): Promise<SqlMet
   let db: Database.Database;
   try {
     db = new Database(options.path);
+    neverCollected.add(db);
   } catch (error) {
     throw new MetaError('unavailable', `cannot open the metadata database ${options.path}: ${(error as Error).message}`, { cause: error });
   }
   try {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     // WAL: readers never block the writer. FULL: a commit the gateway acknowledged survives a power cut too.
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
+    // exec, not pragma(): no Statement object to be collected (see neverCollected).
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
   } catch (error) {
     db.close();
     throw translate(error);
