@@ -16,10 +16,27 @@ import {
   type LocationRegistry,
 } from '../dispersal/index.ts';
 import { isMetaError, type AccessKey, type Bucket, type MetadataStore, type ObjectVersion, type Scope } from '../meta/index.ts';
-import { effectiveScope } from '../meta/types.ts';
+import { effectiveScope, type Part, type Upload } from '../meta/types.ts';
 import type { SigV4Credential } from '../s3/auth/sigv4.ts';
-import type { BucketInfo, GetResult, ListPage, ObjectInfo, PutObjectInput, S3Backend } from '../s3/backend.ts';
+import type {
+  BucketInfo,
+  CompleteUploadInput,
+  CreateUploadInput,
+  GetResult,
+  ListPage,
+  ObjectHeaders,
+  ObjectInfo,
+  PartInfo,
+  PartsPage,
+  PutObjectInput,
+  S3Backend,
+  UploadInfo,
+  UploadPartInput,
+  UploadsPage,
+} from '../s3/backend.ts';
+import { parseChecksumAlgorithm } from '../s3/checksums.ts';
 import { S3Error } from '../s3/errors.ts';
+import { MAX_PARTS, planCompletion } from '../s3/multipart.ts';
 import type { KeyCustody } from './custody.ts';
 
 /** Who is asking: an access key of a team. */
@@ -60,6 +77,74 @@ function parseDispersed(value: unknown): DispersedObject {
   const v = value as { manifest?: unknown; placement?: DispersedObject['placement'] };
   if (v.placement === undefined) throw new Error('stored object has no placement');
   return { manifest: parseManifest(v.manifest), placement: v.placement };
+}
+
+/*
+ * The `dispersed` JSON of an object version has one of two shapes:
+ *   a DispersedObject {manifest, placement}             an object written by one PutObject (or a copy)
+ *   {version: 1, parts: [{partNumber, size, etag, dispersed: DispersedObject}]}
+ *                                                       a multipart object: its parts in object order, each coded
+ *                                                       and dispersed on its own (fragments named by the part's id)
+ * Both stay readable forever; a new shape gets a new `version`.
+ */
+export const PARTS_LAYOUT_VERSION = 1;
+
+/** One stretch of an object's bytes stored as one DispersedObject. */
+interface Segment {
+  readonly offset: number;
+  readonly size: number;
+  readonly object: DispersedObject;
+}
+
+interface StoredPartRef {
+  readonly partNumber: number;
+  readonly size: number;
+  readonly etag: string;
+  readonly dispersed: unknown;
+}
+
+/** The DispersedObjects an object version (or a GC locator) is made of, with their offsets in the object. */
+function segmentsOf(value: unknown, size: number): Segment[] {
+  const v = value as { version?: unknown; parts?: unknown };
+  if (v.parts === undefined) return [{ offset: 0, size, object: parseDispersed(value) }];
+  if (v.version !== PARTS_LAYOUT_VERSION || !Array.isArray(v.parts)) throw new Error(`stored multipart layout has unknown version ${JSON.stringify(v.version)}`);
+  let offset = 0;
+  return (v.parts as StoredPartRef[]).map((part) => {
+    const segment = { offset, size: part.size, object: parseDispersed(part.dispersed) };
+    offset += part.size;
+    return segment;
+  });
+}
+
+/** The stretches of `segments` a byte range touches, each with the range within it (undefined: all of it). */
+function segmentsFor(segments: readonly Segment[], range: { start: number; end: number } | undefined): { object: DispersedObject; range: { start: number; end: number } | undefined }[] {
+  if (segments.length === 1 && segments[0] !== undefined) return [{ object: segments[0].object, range }];
+  const total = segments.reduce((sum, s) => sum + s.size, 0);
+  const start = range?.start ?? 0;
+  const end = range?.end ?? total;
+  return segments
+    .filter((s) => s.size > 0 && s.offset < end && s.offset + s.size > start)
+    .map((s) => {
+      const from = Math.max(0, start - s.offset);
+      const to = Math.min(s.size, end - s.offset);
+      return { object: s.object, range: from === 0 && to === s.size ? undefined : { start: from, end: to } };
+    });
+}
+
+function uploadInfoOf(u: Upload): UploadInfo {
+  const m = (u.metadata ?? {}) as { headers?: ObjectHeaders; userMetadata?: Record<string, string>; checksumAlgorithm?: string };
+  return {
+    uploadId: u.uploadId,
+    key: u.key,
+    initiated: new Date(u.initiated),
+    headers: m.headers ?? {},
+    userMetadata: m.userMetadata ?? {},
+    checksumAlgorithm: m.checksumAlgorithm === undefined ? undefined : parseChecksumAlgorithm(m.checksumAlgorithm),
+  };
+}
+
+function partInfoOf(p: Part): PartInfo {
+  return { partNumber: p.partNumber, size: p.size, etag: p.etag, lastModified: new Date(p.lastModified), checksums: p.checksums };
 }
 
 function infoOf(o: ObjectVersion): ObjectInfo {
@@ -133,14 +218,23 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
     };
   }
 
-  async putObject(p: GatewayPrincipal, input: PutObjectInput): Promise<ObjectInfo> {
-    const bucket = await this.bucketFor(p, input.bucket, 'full');
+  /**
+   * Codes and disperses `body` under the bucket's policy, with a write intent recorded before the first fragment,
+   * then runs `finish` (the body's checks). On any failure the intent is aborted and the fragments collected.
+   */
+  private async writeDispersed(
+    bucket: Bucket,
+    key: string,
+    uploadId: string | undefined,
+    body: AsyncIterable<Uint8Array>,
+    finish: () => { readonly etag: string; readonly checksums: Readonly<Record<string, string>> },
+  ): Promise<{ id: string; object: DispersedObject; digests: { readonly etag: string; readonly checksums: Readonly<Record<string, string>> }; settled: Promise<readonly { generation: number; packetIndex: number }[]> }> {
     const policy = await this.policyOf(bucket);
     const bucketKek = this.o.custody.bucketKey(bucket.name, bucket.wrappedKek);
     let versionId: string | undefined;
     let result;
     try {
-      result = await writeObject(input.body, policy, this.o.registry, {
+      result = await writeObject(body, policy, this.o.registry, {
         kernel: this.o.kernel,
         bucketKek,
         random: this.o.random,
@@ -148,40 +242,50 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
         requestTimeoutMs: this.o.requestTimeoutMs,
         beforeWrite: async (id) => {
           versionId = id;
-          await this.o.meta.beginWrite({ versionId: id, bucket: bucket.name, key: input.key, target: { locations: policy.locations } });
+          await this.o.meta.beginWrite({ versionId: id, bucket: bucket.name, key, ...(uploadId === undefined ? {} : { uploadId }), target: { locations: policy.locations } });
         },
       });
     } catch (error) {
       if (versionId !== undefined) await this.o.meta.abortWrite(versionId).catch(this.o.onBackgroundError);
       this.collectGarbageSoon();
       if (error instanceof DispersalError && error.kind === 'write-quorum-not-met') throw new S3Error('ServiceUnavailable', 'Not enough storage locations are available to store the object; try again later');
+      if (isMetaError(error, 'no-such-upload') && uploadId !== undefined) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
       throw error;
     }
     const id = result.object.manifest.objectVersionId;
-    let digests;
     try {
-      digests = input.finish();
+      return { id, object: result.object, digests: finish(), settled: result.settled };
     } catch (error) {
       // A bad checksum or signature: the new bytes must not become visible, nor stay stored.
       await this.o.meta.abortWrite(id).catch(this.o.onBackgroundError);
       this.collectGarbageSoon();
       throw error;
     }
+  }
+
+  /** Fragments a write missed (a location failed after quorum) go to the repair queue. */
+  private queueRepairs(id: string, settled: Promise<readonly { generation: number; packetIndex: number }[]>): void {
+    void settled.then(
+      (missing) => Promise.all(missing.map((m) => this.o.meta.enqueueRepair({ versionId: id, generation: m.generation, packetIndex: m.packetIndex, reason: 'write-missed' }))),
+      this.o.onBackgroundError,
+    ).catch(this.o.onBackgroundError);
+  }
+
+  async putObject(p: GatewayPrincipal, input: PutObjectInput): Promise<ObjectInfo> {
+    const bucket = await this.bucketFor(p, input.bucket, 'full');
+    const { id, object, digests, settled } = await this.writeDispersed(bucket, input.key, undefined, input.body, input.finish);
     const committed = await this.o.meta.commitObject({
       bucket: bucket.name,
       key: input.key,
       versionId: id,
-      size: result.object.manifest.size,
+      size: object.manifest.size,
       etag: digests.etag,
       headers: input.headers,
       userMetadata: input.userMetadata,
       checksums: digests.checksums,
-      dispersed: result.object,
+      dispersed: object,
     });
-    void result.settled.then(
-      (missing) => Promise.all(missing.map((m) => this.o.meta.enqueueRepair({ versionId: id, generation: m.generation, packetIndex: m.packetIndex, reason: 'write-missed' }))),
-      this.o.onBackgroundError,
-    ).catch(this.o.onBackgroundError);
+    this.queueRepairs(id, settled);
     if (committed.replaced !== undefined) this.collectGarbageSoon();
     return infoOf(committed.object);
   }
@@ -199,29 +303,49 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
 
   async getObject(p: GatewayPrincipal, bucket: string, key: string, range: { start: number; end: number } | undefined): Promise<GetResult> {
     const { bucket: b, object } = await this.objectFor(p, bucket, key);
-    const dispersed = parseDispersed(object.dispersed);
     const bucketKek = this.o.custody.bucketKey(b.name, b.wrappedKek);
-    const parts = readObject(dispersed, this.o.registry, {
-      kernel: this.o.kernel,
-      bucketKek,
-      requestTimeoutMs: this.o.requestTimeoutMs,
-      ...(range === undefined ? {} : { range }),
-      onBadFragment: (generation, packetIndex, _location, reason) => {
-        void this.o.meta.enqueueRepair({ versionId: object.versionId, generation, packetIndex, reason }).catch(this.o.onBackgroundError);
-      },
-    });
+    // A multipart object is read part by part: only the parts (and within them the generations) the range touches.
+    const pieces = segmentsFor(segmentsOf(object.dispersed, object.size), range);
+    const open = (piece: (typeof pieces)[number]): AsyncGenerator<Uint8Array, void, undefined> =>
+      readObject(piece.object, this.o.registry, {
+        kernel: this.o.kernel,
+        bucketKek,
+        requestTimeoutMs: this.o.requestTimeoutMs,
+        ...(piece.range === undefined ? {} : { range: piece.range }),
+        onBadFragment: (generation, packetIndex, _location, reason) => {
+          void this.o.meta.enqueueRepair({ versionId: piece.object.manifest.objectVersionId, generation, packetIndex, reason }).catch(this.o.onBackgroundError);
+        },
+      });
+    const [head, ...rest] = pieces;
+    if (head === undefined) return { info: infoOf(object), body: emptyBody() };
+    let reader = open(head);
     // The first generation is decoded before answering, so a read that cannot succeed fails with an S3 error
     // instead of a truncated 200.
-    const first = await parts.next().catch((error: unknown) => {
+    const first = await reader.next().catch((error: unknown) => {
       if (error instanceof CodecError) throw new S3Error('ServiceUnavailable', 'Not enough fragments of the object are reachable right now; try again later');
       throw error;
     });
-    async function* body(): AsyncGenerator<Uint8Array> {
-      if (first.done === true) return;
-      yield first.value;
-      yield* parts;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      if (first.done !== true) yield first.value;
+      yield* reader;
+      for (const piece of rest) {
+        reader = open(piece);
+        yield* reader;
+      }
     }
-    return { info: infoOf(object), body: body() };
+    const gen = chunks();
+    // Ending the body early (a client gone, a copy refused) also ends the part being read, even before the first chunk.
+    const body: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => gen.next(),
+        return: async () => {
+          const done = await gen.return(undefined);
+          await reader.return(undefined);
+          return done;
+        },
+      }),
+    };
+    return { info: infoOf(object), body };
   }
 
   async deleteObject(p: GatewayPrincipal, bucket: string, key: string): Promise<void> {
@@ -255,10 +379,15 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
       const entries = await this.o.meta.claimGc({ limit: 50, leaseMs: 60_000 });
       if (entries.length === 0) return collected;
       for (const entry of entries) {
-        const locator = entry.locator as { manifest?: unknown; placement?: unknown; locations?: readonly string[] };
-        if (locator.manifest !== undefined) {
-          const { failed } = await deleteFragments(withoutKey(parseDispersed(locator)), this.o.registry, { requestTimeoutMs: this.o.requestTimeoutMs });
-          if (failed.length > 0) continue; // the lease expires and a later pass retries
+        const locator = entry.locator as { manifest?: unknown; parts?: unknown; locations?: readonly string[] };
+        if (locator.manifest !== undefined || locator.parts !== undefined) {
+          // A single DispersedObject, or a multipart object's parts: every part's fragments go.
+          let failures = 0;
+          for (const segment of segmentsOf(locator, 0)) {
+            const { failed } = await deleteFragments(withoutKey(segment.object), this.o.registry, { requestTimeoutMs: this.o.requestTimeoutMs });
+            failures += failed.length;
+          }
+          if (failures > 0) continue; // the lease expires and a later pass retries
         } else {
           for (const id of locator.locations ?? []) {
             if (!this.o.registry.has(id)) continue;
@@ -271,5 +400,132 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
       }
     }
   }
+
+  // ---- multipart uploads
+
+  /** The upload if it is one of this bucket and key (and the principal may `need` the bucket); NoSuchUpload otherwise. */
+  private async uploadFor(p: GatewayPrincipal, bucketName: string, key: string, uploadId: string, need: Scope): Promise<{ bucket: Bucket; upload: Upload }> {
+    const bucket = await this.bucketFor(p, bucketName, need);
+    const upload = await this.o.meta.getUpload(uploadId);
+    if (upload?.bucket !== bucketName || upload.key !== key) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+    return { bucket, upload };
+  }
+
+  async createMultipartUpload(p: GatewayPrincipal, input: CreateUploadInput): Promise<UploadInfo> {
+    const bucket = await this.bucketFor(p, input.bucket, 'full');
+    const uploadId = Buffer.from(this.o.random(16)).toString('hex');
+    const metadata = { headers: input.headers, userMetadata: input.userMetadata, ...(input.checksumAlgorithm === undefined ? {} : { checksumAlgorithm: input.checksumAlgorithm }) };
+    const upload = await this.o.meta.createUpload({ uploadId, bucket: bucket.name, key: input.key, metadata });
+    return uploadInfoOf(upload);
+  }
+
+  async getUpload(p: GatewayPrincipal, bucket: string, key: string, uploadId: string): Promise<UploadInfo> {
+    return uploadInfoOf((await this.uploadFor(p, bucket, key, uploadId, 'read')).upload);
+  }
+
+  async uploadPart(p: GatewayPrincipal, input: UploadPartInput): Promise<PartInfo> {
+    const { bucket } = await this.uploadFor(p, input.bucket, input.key, input.uploadId, 'full');
+    const { id, object, digests, settled } = await this.writeDispersed(bucket, input.key, input.uploadId, input.body, input.finish);
+    let replaced: Part | undefined;
+    try {
+      replaced = await this.o.meta.putPart({
+        uploadId: input.uploadId,
+        partNumber: input.partNumber,
+        versionId: id,
+        size: object.manifest.size,
+        etag: digests.etag,
+        checksums: digests.checksums,
+        dispersed: object,
+      });
+    } catch (error) {
+      // Aborted or completed meanwhile: this part's fragments are collected with its intent.
+      await this.o.meta.abortWrite(id).catch(this.o.onBackgroundError);
+      this.collectGarbageSoon();
+      if (isMetaError(error, 'no-such-upload')) throw new S3Error('NoSuchUpload', undefined, { UploadId: input.uploadId });
+      throw error;
+    }
+    this.queueRepairs(id, settled);
+    if (replaced !== undefined) this.collectGarbageSoon();
+    return { partNumber: input.partNumber, size: object.manifest.size, etag: digests.etag, lastModified: new Date(), checksums: digests.checksums };
+  }
+
+  async listParts(p: GatewayPrincipal, bucket: string, key: string, uploadId: string, options: { after: number; limit: number }): Promise<PartsPage> {
+    await this.uploadFor(p, bucket, key, uploadId, 'read');
+    try {
+      const page = await this.o.meta.listParts(uploadId, { partNumberMarker: options.after, limit: Math.max(1, Math.min(1000, options.limit)) });
+      return { parts: page.parts.map(partInfoOf), truncated: page.isTruncated };
+    } catch (error) {
+      if (isMetaError(error, 'no-such-upload')) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+      throw error;
+    }
+  }
+
+  async listUploads(p: GatewayPrincipal, bucket: string, options: { prefix: string; keyMarker: string | undefined; uploadIdMarker: string | undefined; limit: number }): Promise<UploadsPage> {
+    await this.bucketFor(p, bucket, 'read');
+    const page = await this.o.meta.listUploads(bucket, {
+      prefix: options.prefix,
+      ...(options.keyMarker === undefined ? {} : { keyMarker: options.keyMarker }),
+      ...(options.uploadIdMarker === undefined ? {} : { uploadIdMarker: options.uploadIdMarker }),
+      limit: Math.max(1, Math.min(1000, options.limit)),
+    });
+    return { uploads: page.uploads.map(uploadInfoOf), truncated: page.isTruncated };
+  }
+
+  async completeMultipartUpload(p: GatewayPrincipal, input: CompleteUploadInput): Promise<ObjectInfo> {
+    const { bucket, upload } = await this.uploadFor(p, input.bucket, input.key, input.uploadId, 'full');
+    const info = uploadInfoOf(upload);
+    const stored: Part[] = [];
+    for (let after = 0; stored.length < MAX_PARTS; ) {
+      const page = await this.o.meta.listParts(input.uploadId, { partNumberMarker: after, limit: 1000 }).catch((error: unknown) => {
+        if (isMetaError(error, 'no-such-upload')) throw new S3Error('NoSuchUpload', undefined, { UploadId: input.uploadId });
+        throw error;
+      });
+      stored.push(...page.parts);
+      const last = page.parts.at(-1);
+      if (!page.isTruncated || last === undefined) break;
+      after = last.partNumber;
+    }
+    const plan = planCompletion(input.parts, stored, info.checksumAlgorithm);
+    const dispersed = { version: PARTS_LAYOUT_VERSION, parts: plan.parts.map((part): StoredPartRef => ({ partNumber: part.partNumber, size: part.size, etag: part.etag, dispersed: part.dispersed })) };
+    let committed;
+    try {
+      committed = await this.o.meta.completeUpload(
+        input.uploadId,
+        {
+          bucket: bucket.name,
+          key: input.key,
+          versionId: Buffer.from(this.o.random(16)).toString('hex'),
+          size: plan.size,
+          etag: plan.etag,
+          headers: info.headers,
+          userMetadata: info.userMetadata,
+          checksums: plan.checksums,
+          dispersed,
+        },
+        plan.parts.map((part) => ({ partNumber: part.partNumber, versionId: part.versionId })),
+      );
+    } catch (error) {
+      if (isMetaError(error, 'no-such-upload')) throw new S3Error('NoSuchUpload', undefined, { UploadId: input.uploadId });
+      if (isMetaError(error, 'invalid-part')) throw new S3Error('InvalidPart', 'A part was uploaded again while the upload was being completed');
+      throw error;
+    }
+    // Parts not chosen, and the version this one replaced, were queued for GC in the same transaction.
+    this.collectGarbageSoon();
+    return infoOf(committed.object);
+  }
+
+  async abortMultipartUpload(p: GatewayPrincipal, bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.uploadFor(p, bucket, key, uploadId, 'full');
+    try {
+      await this.o.meta.abortUpload(uploadId);
+    } catch (error) {
+      if (isMetaError(error, 'no-such-upload')) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+      throw error;
+    }
+    this.collectGarbageSoon();
+  }
 }
 
+function emptyBody(): AsyncIterable<Uint8Array> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }) };
+}

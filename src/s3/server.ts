@@ -15,6 +15,14 @@ import { deleteObject, deleteObjects } from './handlers/delete-object.ts';
 import { getObject } from './handlers/get-object.ts';
 import { listObjects } from './handlers/list-objects.ts';
 import { putObject } from './handlers/put-object.ts';
+import { abortMultipartUpload } from './handlers/abort-multipart-upload.ts';
+import { completeMultipartUpload } from './handlers/complete-multipart-upload.ts';
+import { copyObject } from './handlers/copy-object.ts';
+import { createMultipartUpload } from './handlers/create-multipart-upload.ts';
+import { listMultipartUploads } from './handlers/list-multipart-uploads.ts';
+import { listParts } from './handlers/list-parts.ts';
+import { uploadPart } from './handlers/upload-part.ts';
+import { uploadPartCopy } from './handlers/upload-part-copy.ts';
 import { accessOf, parseTarget, routeOperation, type AccessClass, type S3Operation } from './operations.ts';
 import { xmlDocument } from './xml.ts';
 
@@ -64,6 +72,22 @@ async function dispatch<P>(ctx: HandlerContext<P>, op: S3Operation): Promise<S3R
       return getObject(ctx, op.bucket, op.key, true);
     case 'DeleteObject':
       return deleteObject(ctx, op.bucket, op.key);
+    case 'CopyObject':
+      return copyObject(ctx, op);
+    case 'CreateMultipartUpload':
+      return createMultipartUpload(ctx, op.bucket, op.key);
+    case 'UploadPart':
+      return uploadPart(ctx, op);
+    case 'UploadPartCopy':
+      return uploadPartCopy(ctx, op);
+    case 'CompleteMultipartUpload':
+      return completeMultipartUpload(ctx, op.bucket, op.key, op.uploadId);
+    case 'AbortMultipartUpload':
+      return abortMultipartUpload(ctx, op.bucket, op.key, op.uploadId);
+    case 'ListParts':
+      return listParts(ctx, op);
+    case 'ListMultipartUploads':
+      return listMultipartUploads(ctx, op);
     case 'NotImplemented':
       throw new S3Error('NotImplemented', `This server does not implement ${op.what}`);
     default: {
@@ -87,7 +111,7 @@ export function createS3Listener<P extends SigV4Credential>(options: S3FrontDoor
     const headers = headerRecord(req);
     const method = (req.method ?? 'GET').toUpperCase();
     const target = parseTarget(rawPath, rawQuery, headers.host, options.baseDomain);
-    const op = routeOperation(method, target);
+    const op = routeOperation(method, target, headers);
     const auth = await verifier.verify({ method, path: rawPath, query: rawQuery, headers });
     if (auth.kind === 'rejected') throw auth.error;
     if (auth.kind === 'anonymous') throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request with an access key (SigV4).');
