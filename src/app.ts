@@ -63,11 +63,15 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const meta = await openMetadata(config.metadata ?? { engine: 'sqlite', path: join(config.dataDir, 'meta.sqlite') });
   const registry = new LocationRegistry();
   const locationIds: string[] = [];
+  const staleWriteMs = config.staleWriteMs ?? 10 * 60_000;
   for (let i = 1; i <= LOCATION_COUNT; i++) {
     const id = `local-${i}`;
     const dir = join(config.dataDir, 'locations', id);
     mkdirSync(dir, { recursive: true });
-    registry.add({ id, kind: 'local', attributes: { provider: 'local disk' }, trustZone: id, isolationTier: 0 }, new FsStore({ dir }));
+    const store = new FsStore({ dir });
+    // Half-written fragment files of writes a crash interrupted (nothing is being written yet).
+    await store.removeStaleTemporaries(staleWriteMs);
+    registry.add({ id, kind: 'local', attributes: { provider: 'local disk' }, trustZone: id, isolationTier: 0 }, store);
     locationIds.push(id);
   }
   await meta.putPolicy(DEFAULT_POLICY, defaultPolicyDocument(locationIds));
@@ -111,7 +115,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     onInternalError: (error, requestId) => { log(`internal error in request ${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`); },
   });
   // Writes a crash interrupted: their fragments are collected before serving.
-  await backend.collectGarbage(config.staleWriteMs ?? 10 * 60_000);
+  await backend.collectGarbage(staleWriteMs);
   const running = await listenS3(listener, config.host, config.port);
   const gcTimer = setInterval(() => { backend.collectGarbageSoon(); }, 60_000);
   gcTimer.unref();

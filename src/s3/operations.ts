@@ -40,6 +40,8 @@ export type S3Operation =
       readonly maxUploads: number;
       readonly encodingType: 'url' | undefined;
     }
+  | { readonly kind: 'GetObjectTagging'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'GetBucketVersioning'; readonly bucket: string }
   | { readonly kind: 'NotImplemented'; readonly what: string };
 
 /** The object a CopyObject or UploadPartCopy reads from (`x-amz-copy-source`, decoded). */
@@ -60,6 +62,8 @@ export function accessOf(op: S3Operation): AccessClass {
       return 'service';
     case 'HeadBucket':
     case 'GetBucketLocation':
+    case 'GetBucketVersioning':
+    case 'GetObjectTagging':
     case 'ListObjectsV2':
     case 'ListObjects':
     case 'GetObject':
@@ -205,6 +209,9 @@ export function routeOperation(method: string, target: RequestTarget, headers: R
     if (method === 'GET' && unsupported === undefined) return { kind: 'ListBuckets' };
     throw new S3Error('MethodNotAllowed', `${method} is not allowed on the service`);
   }
+  // Read-only answers for two sub-resources clients query before they copy or purge (no tags, never versioned).
+  if (method === 'GET' && query.has('tagging') && key !== undefined && unsupported === 'tagging') return { kind: 'GetObjectTagging', bucket, key };
+  if (method === 'GET' && query.has('versioning') && key === undefined && unsupported === 'versioning') return { kind: 'GetBucketVersioning', bucket };
   if (unsupported !== undefined) return { kind: 'NotImplemented', what: `the '${unsupported}' sub-resource` };
   if (key === undefined) {
     if (query.has('uploadId') || query.has('partNumber')) return { kind: 'NotImplemented', what: 'uploadId or partNumber on a bucket' };

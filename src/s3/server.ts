@@ -12,7 +12,9 @@ import { isS3ErrorCode, S3Error } from './errors.ts';
 import type { HandlerContext, S3Response } from './handler.ts';
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './handlers/buckets.ts';
 import { deleteObject, deleteObjects } from './handlers/delete-object.ts';
+import { getBucketVersioning } from './handlers/get-bucket-versioning.ts';
 import { getObject } from './handlers/get-object.ts';
+import { getObjectTagging } from './handlers/get-object-tagging.ts';
 import { listObjects } from './handlers/list-objects.ts';
 import { putObject } from './handlers/put-object.ts';
 import { abortMultipartUpload } from './handlers/abort-multipart-upload.ts';
@@ -59,6 +61,10 @@ async function dispatch<P>(ctx: HandlerContext<P>, op: S3Operation): Promise<S3R
       return headBucket(ctx, op.bucket);
     case 'GetBucketLocation':
       return getBucketLocation(ctx, op.bucket);
+    case 'GetBucketVersioning':
+      return getBucketVersioning(ctx, op.bucket);
+    case 'GetObjectTagging':
+      return getObjectTagging(ctx, op.bucket, op.key);
     case 'ListObjectsV2':
     case 'ListObjects':
       return listObjects(ctx, op);

@@ -35,7 +35,7 @@ export function xmlDocument(root: string, body: XmlElement, namespace: string | 
 /** Largest XML request body accepted (DeleteObjects with 1000 long keys fits). */
 export const MAX_XML_BODY = 2 * 1024 * 1024;
 
-const parser = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: false, processEntities: true, isArray: (name) => ['Object', 'Part'].includes(name) });
+const parser = new XMLParser({ ignoreAttributes: true, removeNSPrefix: true, parseTagValue: false, trimValues: false, processEntities: true, htmlEntities: true, isArray: (name) => ['Object', 'Part'].includes(name) });
 
 /** Parses a request body; anything not well-formed or without the expected root is MalformedXML. */
 export function parseXmlBody(text: string, root: string): Record<string, unknown> {

@@ -195,6 +195,31 @@ export class FsStore implements FragmentStore {
     }
   }
 
+  /**
+   * Removes temporary files older than `olderThanMs` (writes a crash interrupted before their rename): they are never
+   * listed or read, only disk space. Returns how many were removed. Call it when no write can still be running.
+   */
+  async removeStaleTemporaries(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    const sweep = async (directory: string): Promise<void> => {
+      const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const path = join(directory, entry.name);
+        if (entry.isDirectory()) await sweep(path);
+        else if (entry.name.startsWith(TEMP_PREFIX)) {
+          const info = await stat(path).catch(() => undefined);
+          if (info !== undefined && info.mtimeMs <= cutoff) {
+            await unlink(path).catch(() => undefined);
+            removed++;
+          }
+        }
+      }
+    };
+    await sweep(this.#root);
+    return removed;
+  }
+
   async *list(prefix: string, signal?: AbortSignal): AsyncIterable<StoredFragmentInfo> {
     assertValidPrefix(prefix);
     throwIfAborted(signal);

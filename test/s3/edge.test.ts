@@ -14,6 +14,8 @@ import {
   GetBucketLocationCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
+  PutObjectAclCommand,
+  PutObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
@@ -150,9 +152,11 @@ describe('dispersa edge with the AWS SDK', () => {
   });
 
   it('answers unknown sub-resources with NotImplemented XML', async () => {
-    assert.deepEqual(await s3Error(s3.send(new GetObjectTaggingCommand({ Bucket: 'alpha', Key: 'keep' }))), { name: 'NotImplemented', status: 501 });
-    const url = await getSignedUrl(s3, new GetObjectTaggingCommand({ Bucket: 'alpha', Key: 'keep' }), { expiresIn: 60 });
-    const res = await fetch(url);
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: 'alpha', Key: 'keep' }));
+    assert.deepEqual(tags.TagSet ?? [], [], 'no tags: an empty set, as clients expect before copying');
+    assert.deepEqual(await s3Error(s3.send(new PutObjectTaggingCommand({ Bucket: 'alpha', Key: 'keep', Tagging: { TagSet: [{ Key: 'a', Value: 'b' }] } }))), { name: 'NotImplemented', status: 501 });
+    const url = await getSignedUrl(s3, new PutObjectAclCommand({ Bucket: 'alpha', Key: 'keep', ACL: 'private' }), { expiresIn: 60 });
+    const res = await fetch(url, { method: 'PUT' });
     assert.equal(res.status, 501);
     assert.match(await res.text(), /<Code>NotImplemented<\/Code>/);
   });
