@@ -21,6 +21,8 @@ export interface GatewayConfig {
   /** Default: SQLite at <dataDir>/meta.sqlite. */
   readonly metadata?: MetadataConfig;
   readonly requestTimeoutMs?: number;
+  /** Enables virtual-host style requests (`<bucket>.<domain>`). */
+  readonly domain?: string;
   /** Writes in flight longer than this at start-up are taken for crashed and their fragments collected. */
   readonly staleWriteMs?: number;
   readonly log?: (message: string) => void;
@@ -112,6 +114,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     backend,
     lookup,
     region: 'us-east-1',
+    ...(config.domain === undefined ? {} : { baseDomain: config.domain }),
     onInternalError: (error, requestId) => { log(`internal error in request ${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`); },
   });
   // Writes a crash interrupted: their fragments are collected before serving.

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { getGfKernel } from './core/gf256/index.ts';
 import { startGateway } from './app.ts';
+import { ConfigError, resolveServeSettings } from './config.ts';
 import { edgeCredentials, startEdge } from './edge/edge.ts';
 import { runCodecSelfTest } from './core/selftest.ts';
 
@@ -11,7 +12,9 @@ const USAGE = `usage: dispersa <command>
 
 commands:
   serve      run the gateway: an S3 endpoint coding and dispersing objects over six local locations
-             --data-dir DIR (./data)  --host HOST (127.0.0.1)  --port PORT (9000)
+             --data-dir DIR (./data)  --host HOST (127.0.0.1)  --port PORT (9000)  --domain DOMAIN
+             --postgres-url URL  --stale-write-seconds N (600)  --config FILE (JSON with the same settings:
+             dataDir, host, port, domain, postgresUrl, staleWriteSeconds; flags beat the environment beats the file)
   edge       run an edge storage node: an S3 endpoint keeping plain files
              --dir DIR (required)  --host HOST (127.0.0.1)  --port PORT (9100)
   selftest   run the codec's known-answer self-test and print the GF backend in use
@@ -23,7 +26,7 @@ environment:
   DISPERSA_ROOT_ACCESS_KEY   root access key (generated and printed once when unset)
   DISPERSA_ROOT_SECRET_KEY   its secret
   DISPERSA_MASTER_KEY        the master key, 64 hex digits (default: <data dir>/master.key, created 0600)
-  DISPERSA_DATA_DIR, DISPERSA_HOST, DISPERSA_PORT   defaults of serve's options
+  DISPERSA_DATA_DIR, DISPERSA_HOST, DISPERSA_PORT, DISPERSA_DOMAIN, DISPERSA_CONFIG   serve's settings
   DISPERSA_POSTGRES_URL      keep metadata in PostgreSQL (several gateways may share it) instead of <data dir>/meta.sqlite
   DISPERSA_STALE_WRITE_SECONDS   writes in flight this long at start-up count as crashed and are collected (600)`;
 
@@ -40,35 +43,26 @@ function untilSignal(stop: () => Promise<void>, what: string): Promise<void> {
 
 async function serve(args: readonly string[]): Promise<number> {
   const env = process.env;
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      'data-dir': { type: 'string', default: env.DISPERSA_DATA_DIR ?? './data' },
-      host: { type: 'string', default: env.DISPERSA_HOST ?? '127.0.0.1' },
-      port: { type: 'string', default: env.DISPERSA_PORT ?? '9000' },
-    },
-  });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`dispersa serve: the port must be a number in 0..65535, got ${values.port}`);
+  let settings;
+  try {
+    settings = resolveServeSettings(args, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`dispersa serve: ${error.message}`);
     return 2;
   }
-  const staleSeconds = Number(env.DISPERSA_STALE_WRITE_SECONDS ?? 600);
-  if (!Number.isFinite(staleSeconds) || staleSeconds < 0) {
-    console.error('dispersa serve: DISPERSA_STALE_WRITE_SECONDS must be a number of seconds >= 0');
-    return 2;
-  }
-  const postgres = env.DISPERSA_POSTGRES_URL;
   const gateway = await startGateway({
-    dataDir: values['data-dir'],
-    host: values.host,
-    port,
+    dataDir: settings.dataDir,
+    host: settings.host,
+    port: settings.port,
     env,
-    staleWriteMs: staleSeconds * 1000,
-    ...(postgres === undefined || postgres === '' ? {} : { metadata: { engine: 'postgres' as const, connectionString: postgres } }),
+    staleWriteMs: settings.staleWriteSeconds * 1000,
+    ...(settings.domain === undefined ? {} : { domain: settings.domain }),
+    ...(settings.postgresUrl === undefined ? {} : { metadata: { engine: 'postgres' as const, connectionString: settings.postgresUrl } }),
     log: (m) => { console.error(m); },
   });
-  console.log(`dispersa serve: S3 endpoint ${gateway.url}  (data in ${values['data-dir']}, 6 local locations, policy k=4 r=2)`);
+
+  console.log(`dispersa serve: S3 endpoint ${gateway.url}  (data in ${settings.dataDir}, 6 local locations, policy k=4 r=2)`);
   if (gateway.generatedRoot !== undefined) {
     console.log(`root access key ${gateway.generatedRoot.accessKeyId}\nroot secret key ${gateway.generatedRoot.secretAccessKey}\n(shown once: store it now; or set DISPERSA_ROOT_ACCESS_KEY and DISPERSA_ROOT_SECRET_KEY)`);
   }
