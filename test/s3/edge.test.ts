@@ -87,6 +87,24 @@ describe('dispersa edge with the AWS SDK', () => {
     assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'nope' }))), { name: 'NoSuchKey', status: 404 });
   });
 
+  it('honours conditional requests and response header overrides', async () => {
+    const put = await s3.send(new PutObjectCommand({ Bucket: 'alpha', Key: 'cond', Body: 'conditional', ContentType: 'text/plain' }));
+    const etag = must(put.ETag, 'etag');
+    const past = new Date(Date.now() - 3_600_000);
+    const future = new Date(Date.now() + 3_600_000);
+    // A 304 has no body, so the SDK can only report its status.
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'cond', IfNoneMatch: etag }))), { name: 'Unknown', status: 304 });
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'cond', IfModifiedSince: future }))), { name: 'Unknown', status: 304 });
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'cond', IfMatch: '"0123"' }))), { name: 'PreconditionFailed', status: 412 });
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'cond', IfUnmodifiedSince: past }))), { name: 'PreconditionFailed', status: 412 });
+    const matched = await s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'cond', IfMatch: etag, IfModifiedSince: past }));
+    assert.equal(await must(matched.Body).transformToString(), 'conditional');
+    const overridden = await s3.send(new GetObjectCommand({ Bucket: 'alpha', Key: 'cond', ResponseContentType: 'application/x-override', ResponseContentDisposition: 'attachment; filename="c.txt"', ResponseCacheControl: 'no-store' }));
+    assert.equal(overridden.ContentType, 'application/x-override');
+    assert.equal(overridden.ContentDisposition, 'attachment; filename="c.txt"');
+    assert.equal(overridden.CacheControl, 'no-store');
+  });
+
   it('lists with prefix, delimiter, paging (v2 and v1) and awkward keys', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'listing' }));
     const keys = ['a/1', 'a/2', 'a-b', 'a.b', 'b/x/y', 'c', 'sp ace', 'plus+sign', 'per%cent', 'ünï/cödé', 'double//slash'];
