@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -21,6 +21,7 @@ import {
 import { startGateway, type RunningGateway } from '../../src/app.ts';
 import { seededBytes } from '../../src/core/seeded.ts';
 import { KeyCustody, loadMasterKey } from '../../src/objects/custody.ts';
+import { fragmentFiles } from '../support/fragments.ts';
 import { must } from '../support/must.ts';
 import { s3Error } from '../support/s3.ts';
 
@@ -34,19 +35,6 @@ function client(credentials: { accessKeyId: string; secretAccessKey: string }): 
 }
 
 
-/** Every fragment file under the six locations. */
-function fragmentFiles(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (!e.name.startsWith('.')) out.push(p);
-    }
-  };
-  walk(join(dataDir, 'locations'));
-  return out;
-}
 
 async function start(): Promise<void> {
   gateway = await startGateway({ dataDir, host: '127.0.0.1', port: 0, env: {}, requestTimeoutMs: 5_000 });
@@ -78,7 +66,7 @@ describe('dispersa serve', () => {
     assert.equal(head.ContentLength, big.length);
     assert.equal(head.ETag, `"${createHash('md5').update(big).digest('hex')}"`);
     // 3 generations × 6 fragments, spread over six location directories.
-    const files = fragmentFiles();
+    const files = fragmentFiles(dataDir);
     assert.equal(files.length, 18);
     assert.equal(new Set(files.map((f) => f.split('/locations/')[1]?.split('/')[0])).size, 6);
   });
@@ -87,7 +75,7 @@ describe('dispersa serve', () => {
     const canary = 'CANARY-3b9f-do-not-leak';
     await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'secret.txt', Body: `${canary}\n`.repeat(5000) }));
     const master = Buffer.from(readFileSync(join(dataDir, 'master.key'), 'utf8').trim(), 'hex');
-    for (const file of fragmentFiles()) {
+    for (const file of fragmentFiles(dataDir)) {
       const bytes = readFileSync(file);
       assert.equal(bytes.indexOf(canary), -1, file);
       assert.equal(bytes.indexOf(master.subarray(0, 16)), -1, file);
@@ -99,10 +87,10 @@ describe('dispersa serve', () => {
 
   it('lists with delimiters, overwrites and deletes, collecting the old fragments', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'trip/small', Body: 'v1' }));
-    const before = fragmentFiles().length;
+    const before = fragmentFiles(dataDir).length;
     await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'trip/small', Body: 'v2' }));
     await gateway.backend.idle();
-    assert.equal(fragmentFiles().length, before, 'the replaced version was garbage-collected');
+    assert.equal(fragmentFiles(dataDir).length, before, 'the replaced version was garbage-collected');
     const got = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'trip/small' }));
     assert.equal(await must(got.Body).transformToString(), 'v2');
     const listing = await s3.send(new ListObjectsV2Command({ Bucket: 'photos', Delimiter: '/' }));
@@ -110,17 +98,17 @@ describe('dispersa serve', () => {
     assert.deepEqual(listing.Contents?.map((c) => c.Key), ['secret.txt']);
     await s3.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'trip/small' }));
     await gateway.backend.idle();
-    assert.equal(fragmentFiles().length, before - 6);
+    assert.equal(fragmentFiles(dataDir).length, before - 6);
     assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'trip/small' }))), { name: 'NoSuchKey', status: 404 });
   });
 
   it('rejects a body that does not match its checksum: nothing stored, the old object stays', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'doc', Body: 'original' }));
     await gateway.backend.idle();
-    const before = fragmentFiles().length;
+    const before = fragmentFiles(dataDir).length;
     assert.deepEqual(await s3Error(s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'doc', Body: 'tampered', ContentMD5: Buffer.alloc(16).toString('base64') }))), { name: 'BadDigest', status: 400 });
     await gateway.backend.idle();
-    assert.equal(fragmentFiles().length, before, 'the rejected upload left no fragment');
+    assert.equal(fragmentFiles(dataDir).length, before, 'the rejected upload left no fragment');
     const got = await s3.send(new GetObjectCommand({ Bucket: 'photos', Key: 'doc' }));
     assert.equal(await must(got.Body).transformToString(), 'original');
   });

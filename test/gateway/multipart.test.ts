@@ -2,7 +2,7 @@
 // aborted parts, range reads that touch only the parts they need, copies across buckets, scopes and teams.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +23,7 @@ import {
 import { startGateway, type RunningGateway } from '../../src/app.ts';
 import { seededBytes } from '../../src/core/seeded.ts';
 import { KeyCustody, loadMasterKey } from '../../src/objects/custody.ts';
+import { fragmentFiles } from '../support/fragments.ts';
 import { must } from '../support/must.ts';
 import { MiB, md5Hex, multipartEtag, multipartSuite, readAll, s3Error, uploadParts } from '../support/multipart-suite.ts';
 
@@ -37,12 +38,6 @@ function client(credentials: { accessKeyId: string; secretAccessKey: string }): 
   return c;
 }
 
-/** Every fragment file under the six locations. */
-function fragmentFiles(): string[] {
-  return readdirSync(join(dataDir, 'locations'), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && !e.name.startsWith('.'))
-    .map((e) => join(e.parentPath, e.name));
-}
 
 /** The fragment namespaces (version ids) of an object's parts, from its stored layout. */
 async function partIds(bucket: string, key: string): Promise<string[]> {
@@ -83,7 +78,7 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-multipartSuite('dispersa serve: multipart upload and copy', () => ({ s3, settle: () => gateway.backend.idle(), storedFiles: () => fragmentFiles().length }), 'multi');
+multipartSuite('dispersa serve: multipart upload and copy', () => ({ s3, settle: () => gateway.backend.idle(), storedFiles: () => fragmentFiles(dataDir).length }), 'multi');
 
 describe('dispersa serve: parts as dispersed objects', () => {
   const p1 = seededBytes(61, 5 * MiB);
@@ -113,7 +108,7 @@ describe('dispersa serve: parts as dispersed objects', () => {
 
   it('collects unused and replaced parts, aborted uploads, and a replaced or deleted multipart object', async () => {
     await gateway.backend.idle();
-    const baseline = fragmentFiles().length;
+    const baseline = fragmentFiles(dataDir).length;
     // Parts 2 (uploaded twice) and 4 (never used): the replaced and the unused part are collected.
     const { uploadId, etags } = await uploadParts(s3, 'parts', 'gc', [p1, p3, p3, p3]);
     const again = await s3.send(new UploadPartCommand({ Bucket: 'parts', Key: 'gc', UploadId: uploadId, PartNumber: 2, Body: p2 }));
@@ -122,25 +117,25 @@ describe('dispersa serve: parts as dispersed objects', () => {
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'parts', Key: 'gc', UploadId: uploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etags[0] ?? '' }, { PartNumber: 2, ETag: must(again.ETag) }, { PartNumber: 3, ETag: e3 }] } }));
     await gateway.backend.idle();
     // Parts of 5 MiB hold 2 generations (4 MiB each), the 4321-byte one 1: (2 + 2 + 1) generations × 6 fragments.
-    assert.equal(fragmentFiles().length, baseline + 5 * 6, 'only the chosen parts keep fragments');
+    assert.equal(fragmentFiles(dataDir).length, baseline + 5 * 6, 'only the chosen parts keep fragments');
     assert.ok((await readAll(s3, 'parts', 'gc')).equals(Buffer.concat([p1, p2, p3])));
     assert.equal((await readAll(s3, 'parts', 'gc', 'bytes=0-0'))[0], p1[0]);
 
     const aborted = await uploadParts(s3, 'parts', 'gc-aborted', [p3, p3]);
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'parts', Key: 'gc-aborted', UploadId: aborted.uploadId }));
     await gateway.backend.idle();
-    assert.equal(fragmentFiles().length, baseline + 30, 'an aborted upload leaves nothing');
+    assert.equal(fragmentFiles(dataDir).length, baseline + 30, 'an aborted upload leaves nothing');
 
     await s3.send(new PutObjectCommand({ Bucket: 'parts', Key: 'gc', Body: 'now small' }));
     await gateway.backend.idle();
-    assert.equal(fragmentFiles().length, baseline + 6, 'replacing a multipart object collects all its parts');
+    assert.equal(fragmentFiles(dataDir).length, baseline + 6, 'replacing a multipart object collects all its parts');
     const again2 = await uploadParts(s3, 'parts', 'gc', [p3]);
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'parts', Key: 'gc', UploadId: again2.uploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: again2.etags[0] ?? '' }] } }));
     const single = await s3.send(new GetObjectCommand({ Bucket: 'parts', Key: 'gc' }));
     assert.equal(single.ETag, multipartEtag([p3]));
     await s3.send(new DeleteObjectCommand({ Bucket: 'parts', Key: 'gc' }));
     await gateway.backend.idle();
-    assert.equal(fragmentFiles().length, baseline, 'deleting a multipart object collects all its parts');
+    assert.equal(fragmentFiles(dataDir).length, baseline, 'deleting a multipart object collects all its parts');
   });
 
   it('copies across buckets, re-encoding under the destination bucket (its own key, new fragments)', async () => {

@@ -1,12 +1,12 @@
 // CompleteMultipartUpload (POST ?uploadId): the client's part list in XML → the object, made visible in one step.
 
 import { uriEncode } from '../auth/canonical.ts';
-import { BodyIntegrity, parseIntegrityHeaders } from '../checksums.ts';
 import { S3Error } from '../errors.ts';
 import type { HandlerContext, S3Response } from '../handler.ts';
 import { MAX_PARTS } from '../multipart.ts';
 import { MAX_PART_NUMBER } from '../operations.ts';
-import { parseXmlBody, readSmallBody, xmlDocument } from '../xml.ts';
+import { parseXmlBody, xmlDocument } from '../xml.ts';
+import { verifiedXmlBody } from './verified-body.ts';
 
 /** Parses `<CompleteMultipartUpload><Part><PartNumber/><ETag/></Part>…`; order is checked, not fixed. */
 export function parseCompleteRequest(text: string): { partNumber: number; etag: string }[] {
@@ -32,16 +32,7 @@ export function parseCompleteRequest(text: string): { partNumber: number; etag: 
 }
 
 export async function completeMultipartUpload<P>(ctx: HandlerContext<P>, bucket: string, key: string, uploadId: string): Promise<S3Response> {
-  const integrity = new BodyIntegrity(parseIntegrityHeaders(ctx.headers));
-  const text = await readSmallBody(
-    (async function* () {
-      for await (const chunk of ctx.body) {
-        integrity.update(chunk);
-        yield chunk;
-      }
-    })(),
-  );
-  integrity.finish(ctx.body.trailers());
+  const text = await verifiedXmlBody(ctx);
   const parts = parseCompleteRequest(text);
   const info = await ctx.backend.completeMultipartUpload(ctx.principal, { bucket, key, uploadId, parts });
   const host = ctx.headers.host ?? 'localhost';

@@ -2,8 +2,8 @@
 
 import { S3Error } from '../errors.ts';
 import type { HandlerContext, S3Response } from '../handler.ts';
-import { parseXmlBody, readSmallBody, xmlDocument } from '../xml.ts';
-import { BodyIntegrity, parseIntegrityHeaders } from '../checksums.ts';
+import { parseXmlBody, xmlDocument } from '../xml.ts';
+import { verifiedXmlBody } from './verified-body.ts';
 
 export const MAX_DELETE_KEYS = 1000;
 
@@ -13,16 +13,7 @@ export async function deleteObject<P>(ctx: HandlerContext<P>, bucket: string, ke
 }
 
 export async function deleteObjects<P>(ctx: HandlerContext<P>, bucket: string): Promise<S3Response> {
-  const integrity = new BodyIntegrity(parseIntegrityHeaders(ctx.headers));
-  const text = await readSmallBody(
-    (async function* () {
-      for await (const chunk of ctx.body) {
-        integrity.update(chunk);
-        yield chunk;
-      }
-    })(),
-  );
-  integrity.finish(ctx.body.trailers());
+  const text = await verifiedXmlBody(ctx);
   const request = parseXmlBody(text, 'Delete');
   const objects = request.Object ?? [];
   if (!Array.isArray(objects)) throw new S3Error('MalformedXML');

@@ -1,8 +1,9 @@
 // A request body streamed into a backend while its Content-MD5 and checksums are computed; checked before it is kept.
 
-import { BodyIntegrity, toBase64, type BodyIntegrityOptions, type IntegrityClaims } from '../checksums.ts';
+import { BodyIntegrity, parseIntegrityHeaders, toBase64, type BodyIntegrityOptions, type IntegrityClaims } from '../checksums.ts';
 import { S3Error } from '../errors.ts';
 import type { HandlerContext } from '../handler.ts';
+import { readSmallBody } from '../xml.ts';
 
 export interface VerifiedBody {
   readonly body: AsyncIterable<Uint8Array>;
@@ -45,4 +46,19 @@ export function verifiedBody<P>(ctx: HandlerContext<P>, maxBytes: number, claims
     },
     checksumHeaders: () => headers,
   };
+}
+
+/** A small XML request body, read whole and checked against its Content-MD5 or checksum before it is parsed. */
+export async function verifiedXmlBody<P>(ctx: HandlerContext<P>): Promise<string> {
+  const integrity = new BodyIntegrity(parseIntegrityHeaders(ctx.headers));
+  const text = await readSmallBody(
+    (async function* () {
+      for await (const chunk of ctx.body) {
+        integrity.update(chunk);
+        yield chunk;
+      }
+    })(),
+  );
+  integrity.finish(ctx.body.trailers());
+  return text;
 }
