@@ -18,13 +18,13 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startGateway, type RunningGateway } from '../../src/app.ts';
 import { seededBytes } from '../../src/core/seeded.ts';
 import { KeyCustody, loadMasterKey } from '../../src/objects/custody.ts';
 import { must } from '../support/must.ts';
+import { s3Error } from '../support/s3.ts';
 
 interface Credentials {
   readonly accessKeyId: string;
@@ -41,16 +41,6 @@ let port: number;
 
 function client(credentials: Credentials, extra: { systemClockOffset?: number } = {}): S3Client {
   return new S3Client({ endpoint: gateway.url, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1, ...extra });
-}
-
-async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected an S3 error');
 }
 
 /** Every file under the locations, temp files included: a rejected upload must leave none behind. */

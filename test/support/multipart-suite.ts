@@ -17,7 +17,6 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -25,6 +24,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { seededBytes } from '../../src/core/seeded.ts';
 import { must } from './must.ts';
+import { s3Error } from './s3.ts';
 
 export const MiB = 1024 * 1024;
 
@@ -35,16 +35,6 @@ export interface MultipartTarget {
   settle(): Promise<void>;
   /** How many stored files (edge: object, part and temp files; gateway: fragments) the backend holds now. */
   storedFiles(): number;
-}
-
-export async function s3Error(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return { name: error.name, status: error.$metadata.httpStatusCode };
-    throw error;
-  }
-  throw new Error('expected an S3 error');
 }
 
 export function md5Hex(bytes: Uint8Array): string {
@@ -309,3 +299,5 @@ export function multipartSuite(title: string, target: () => MultipartTarget, buc
     });
   });
 }
+
+export { s3Error };
