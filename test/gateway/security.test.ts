@@ -58,6 +58,21 @@ function storedFiles(): string[] {
 }
 
 /**
+ * The stored files once no write is still unwinding: a write rejected by an earlier test may remove its temporary
+ * files a moment after the client heard back, and a baseline taken meanwhile would expect them to stay.
+ */
+async function settledFiles(): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  let files = storedFiles();
+  while (files.some((f) => f.includes('/.~tmp-')) && Date.now() < deadline) {
+    await gateway.backend.idle();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    files = storedFiles();
+  }
+  return files;
+}
+
+/**
  * After a rejected request: once GC has run (it is started by the failed write, which may still be unwinding when
  * the client hears back or hangs up), the locations hold exactly what they held before, the original object is
  * intact, the rejected key does not exist, and the server answers a fresh request.
@@ -325,7 +340,7 @@ describe('authorisation: scopes and teams', () => {
   it('lets a read-scope key read but never write (AccessDenied)', async () => {
     const got = await reader.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'doc' }));
     assert.equal(await must(got.Body).transformToString(), ORIGINAL);
-    const before = storedFiles();
+    const before = await settledFiles();
     const denied = { name: 'AccessDenied', status: 403 };
     assert.deepEqual(await s3Error(reader.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'doc', Body: 'overwritten by a reader' }))), denied);
     assert.deepEqual(await s3Error(reader.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'by-reader', Body: 'new from a reader' }))), denied);
@@ -348,7 +363,7 @@ describe('authorisation: scopes and teams', () => {
   });
 
   it('never lets team B see or touch team A’s bucket: it does not exist for B (NoSuchBucket)', async () => {
-    const before = storedFiles();
+    const before = await settledFiles();
     const missing = { name: 'NoSuchBucket', status: 404 };
     assert.deepEqual((await teamB.send(new ListBucketsCommand({}))).Buckets ?? [], []);
     assert.deepEqual(await s3Error(teamB.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'doc' }))), missing);
@@ -381,7 +396,7 @@ describe('bad input: a precise error, nothing stored, the server still serving',
   });
 
   it('refuses an aws-chunked body cut short (IncompleteBody) and stores none of it', async () => {
-    const before = storedFiles();
+    const before = await settledFiles();
     // The HTTP request completes (chunked transfer) but the aws-chunked payload stops at 5 MiB, before its final chunk.
     const parts = streamingPut('cut-short', big, 64 * 1024, 'chunked', (chunks) => chunks.slice(0, 80));
     const answer = await sendRaw(parts);
@@ -390,7 +405,7 @@ describe('bad input: a precise error, nothing stored, the server still serving',
   });
 
   it('refuses an aws-chunked body whose chunk signature was tampered with (SignatureDoesNotMatch)', async () => {
-    const before = storedFiles();
+    const before = await settledFiles();
     const parts = streamingPut('tampered', big, 64 * 1024, 'content-length', (chunks) => {
       const out = [...chunks];
       const victim = Buffer.from(must(out[80]));
@@ -415,7 +430,7 @@ describe('bad input: a precise error, nothing stored, the server still serving',
   });
 
   it('stores nothing when the client hangs up in the middle of an upload', async () => {
-    const before = storedFiles();
+    const before = await settledFiles();
     const parts = streamingPut('hung-up', big, 64 * 1024, 'content-length', (chunks) => chunks.slice(0, 80));
     await sendRaw(parts, { hangUp: true });
     const plain = signedRequest('PUT', `/${BUCKET}/hung-up`, '', {}, big, { payloadHash: 'UNSIGNED-PAYLOAD' });
@@ -424,7 +439,7 @@ describe('bad input: a precise error, nothing stored, the server still serving',
   });
 
   it('refuses a wrong Content-MD5 (BadDigest) and a malformed one (InvalidDigest), keeping the old object', async () => {
-    const before = storedFiles();
+    const before = await settledFiles();
     const wrong = md5Base64('something else');
     assert.deepEqual(await s3Error(root.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'doc', Body: big, ContentMD5: wrong }))), { name: 'BadDigest', status: 400 });
     assert.deepEqual(await s3Error(root.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-md5', Body: big, ContentMD5: wrong }))), { name: 'BadDigest', status: 400 });
@@ -434,7 +449,7 @@ describe('bad input: a precise error, nothing stored, the server still serving',
   });
 
   it('refuses a wrong x-amz-checksum-crc32 (BadDigest) and a body not matching its signed SHA-256', async () => {
-    const before = storedFiles();
+    const before = await settledFiles();
     const crcAnswer = await sendRaw(signedRequest('PUT', `/${BUCKET}/bad-crc`, '', { 'x-amz-checksum-crc32': 'AAAAAA==' }, big));
     assert.deepEqual([crcAnswer?.status, crcAnswer?.code], [400, 'BadDigest'], crcAnswer?.text);
     const unsignedCrc = await sendRaw(signedRequest('PUT', `/${BUCKET}/bad-crc`, '', { 'x-amz-checksum-crc32': 'AAAAAA==' }, big, { payloadHash: 'UNSIGNED-PAYLOAD' }));
@@ -445,7 +460,7 @@ describe('bad input: a precise error, nothing stored, the server still serving',
   });
 
   it('refuses a header section over 16 KiB (RequestHeaderSectionTooLarge)', async () => {
-    const before = storedFiles();
+    const before = await settledFiles();
     const bigHeader = await sendRaw([head('PUT', `/${BUCKET}/huge-headers`, { host: `127.0.0.1:${port}`, 'x-amz-meta-padding': 'x'.repeat(17 * 1024), 'content-length': '5' }), Buffer.from('hello')]);
     assert.deepEqual([bigHeader?.status, bigHeader?.code], [400, 'RequestHeaderSectionTooLarge']);
     const manyHeaders: Record<string, string> = { host: `127.0.0.1:${port}`, 'content-length': '5' };
