@@ -13,7 +13,15 @@ export interface LocationRuntime {
   readonly retired: boolean;
 }
 
+/** Told about every fragment request and every fragment that failed its hash check (metrics). */
+export interface FragmentObserver {
+  onRequest(locationId: string, op: 'put' | 'get' | 'head' | 'delete' | 'list', result: 'ok' | 'error' | 'timeout' | 'cancelled', bytes: number, ms: number): void;
+  onHashMismatch(locationId: string): void;
+}
+
 export class LocationRegistry {
+  /** Set by the composition root; undefined: nobody is told. */
+  observer: FragmentObserver | undefined;
   private readonly entries = new Map<string, { location: Location; store: FragmentStore; health: LocationHealth; retired: boolean }>();
   private readonly healthOptions: Partial<HealthOptions>;
 

@@ -82,6 +82,8 @@ export interface NewObjectVersion {
    * service composes from its parts. Stored as JSON text and handed back parsed: validate it on the way out.
    */
   readonly dispersed: unknown;
+  /** Bytes its fragments take on locations (0 when unknown). */
+  readonly storedSize?: number;
 }
 
 export interface ObjectVersion extends NewObjectVersion {
@@ -198,6 +200,8 @@ export interface NewPart {
   readonly etag: string;
   readonly checksums?: Readonly<Record<string, string>>;
   readonly dispersed: unknown;
+  /** Bytes its fragments take on locations. */
+  readonly storedSize?: number;
 }
 
 export interface Part extends NewPart {
@@ -238,6 +242,117 @@ export interface ClaimOptions {
   readonly limit: number;
   /** The claimed entries are hidden from other claimers this long; unfinished ones come back afterwards. */
   readonly leaseMs: number;
+}
+
+/** Where a location's store is and how it is reached; secrets are kept apart, wrapped (`wrappedSecret`). */
+export interface LocationRecord {
+  /** [a-z0-9][a-z0-9-]{0,62} */
+  readonly id: string;
+  /** 'local' | 'cloud' | 'edge' (the dispersal layer's LocationKind). */
+  readonly kind: string;
+  /** Store settings as JSON (type, dir or endpoint/bucket/region/accessKeyId...): the admin layer's business. */
+  readonly store: unknown;
+  /** The store's secret (e.g. an S3 secret key) wrapped by the master key; empty when it has none. */
+  readonly wrappedSecret: Uint8Array;
+  /** The static attributes (SERRANO fields, edge fields) as JSON. */
+  readonly attributes: unknown;
+  readonly trustZone: string;
+  readonly isolationTier: number;
+  readonly createdAt: Millis;
+  /** Set when the location was retired: nothing new goes there, evacuation moves fragments off it. */
+  readonly retiredAt?: Millis;
+}
+
+export type NewLocationRecord = Omit<LocationRecord, 'createdAt' | 'retiredAt'>;
+
+export interface NewAdminToken {
+  /** Public id of the token (shown in listings), e.g. 16 hex digits. */
+  readonly id: string;
+  /** SHA-256 (hex) of the token: the token itself is never stored. */
+  readonly tokenHash: string;
+  /** The key the token acts as. */
+  readonly accessKeyId: string;
+  readonly description: string;
+  readonly expiresAt?: Millis;
+}
+
+export interface AdminToken extends NewAdminToken {
+  readonly createdAt: Millis;
+  readonly revokedAt?: Millis;
+}
+
+/** One entry of the tamper-evident audit log, before the store numbers and chains it. */
+export interface NewAuditEntry {
+  /** Access key that acted ('-' when none could be established, e.g. an unknown key). */
+  readonly actor: string;
+  readonly teamId: string;
+  /** e.g. 'PutObject', 'policy.create', 'auth.failure'. */
+  readonly operation: string;
+  /** What was acted on, e.g. 'bucket/key', 'policy/eu', 'location/local-3'. */
+  readonly target: string;
+  /** 'ok' or an error code (e.g. 'AccessDenied', 'SignatureDoesNotMatch'). */
+  readonly result: string;
+  readonly requestId: string;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  /** 1, 2, 3...: gapless. */
+  readonly seq: number;
+  readonly at: Millis;
+  /** Hash (hex) of the previous entry; 64 zeros for the first. */
+  readonly prevHash: string;
+  /** auditEntryHash(this entry): see src/meta/audit-chain.ts. */
+  readonly hash: string;
+}
+
+export interface AuditQuery {
+  /** Only entries with seq > sinceSeq. */
+  readonly sinceSeq?: number;
+  /** Only entries at or after this time. */
+  readonly sinceTime?: Millis;
+  /** 1..1000, default 100. */
+  readonly limit?: number;
+}
+
+export type ProbeKind = 'upload-1B' | 'download-1B' | 'upload-1MB' | 'download-1MB';
+
+export const PROBE_KINDS: readonly ProbeKind[] = ['upload-1B', 'download-1B', 'upload-1MB', 'download-1MB'];
+
+export interface ProbeSample {
+  readonly locationId: string;
+  readonly probe: ProbeKind;
+  readonly at: Millis;
+  readonly ok: boolean;
+  /** Round-trip time; null when the probe failed. */
+  readonly rttMs: number | null;
+}
+
+/** A period a location did not answer its probes; `end` unset while it lasts. */
+export interface Outage {
+  readonly id: number;
+  readonly locationId: string;
+  readonly start: Millis;
+  /** The last failed probe seen in it (so far). */
+  readonly lastFailure: Millis;
+  readonly end?: Millis;
+}
+
+export interface BucketStats {
+  readonly objects: number;
+  /** Sum of object sizes. */
+  readonly logicalBytes: number;
+  /** Sum of the bytes their fragments take on locations. */
+  readonly storedBytes: number;
+}
+
+/** Where the bytes of a committed object version or a stored part are, found by its version id (for repair). */
+export interface StoredVersion {
+  readonly kind: 'object' | 'part';
+  readonly versionId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly dispersed: unknown;
 }
 
 export type EngineName = 'sqlite' | 'postgres';
@@ -334,6 +449,55 @@ export interface MetadataStore {
   enqueueRepair(task: NewRepairTask): Promise<void>;
   claimRepairs(options: ClaimOptions): Promise<RepairTask[]>;
   completeRepair(id: number): Promise<void>;
+  /** Tasks waiting (claimed or not). */
+  repairQueueDepth(): Promise<number>;
+  /** The current object version or stored part with this version id. */
+  getStoredVersion(versionId: string): Promise<StoredVersion | undefined>;
+  /** Every current object version, in (bucket, key) order, a page at a time (scrub). `after` is exclusive. */
+  listAllObjects(options: { readonly after?: { readonly bucket: string; readonly key: string }; readonly limit: number }): Promise<ObjectVersion[]>;
+
+  bucketStats(bucket: string): Promise<BucketStats>;
+  /**
+   * Crypto-shreds a bucket in one transaction: its wrapped KEK is erased first (overwritten, then the row goes),
+   * every object version, upload and part is queued for GC, and scopes naming it are dropped. Returns how many
+   * object versions were queued. `no-such-bucket` when it does not exist.
+   */
+  shredBucket(name: string): Promise<number>;
+
+  putLocation(location: NewLocationRecord): Promise<LocationRecord>;
+  getLocation(id: string): Promise<LocationRecord | undefined>;
+  /** By id; retired ones included. */
+  listLocations(): Promise<LocationRecord[]>;
+  /** Replaces attributes / trust zone / isolation tier; `no-such-location` when missing. */
+  updateLocation(id: string, change: { readonly attributes?: unknown; readonly trustZone?: string; readonly isolationTier?: number }): Promise<LocationRecord>;
+  retireLocation(id: string, at: Millis): Promise<LocationRecord>;
+
+  createToken(token: NewAdminToken): Promise<AdminToken>;
+  getTokenByHash(tokenHash: string): Promise<AdminToken | undefined>;
+  listTokens(accessKeyId?: string): Promise<AdminToken[]>;
+  /** `no-such-token` when missing. */
+  revokeToken(id: string): Promise<void>;
+
+  /** Appends one entry, numbered and chained to the previous one under a lock (one writer at a time, any gateway). */
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** By seq ascending. */
+  listAudit(query?: AuditQuery): Promise<AuditEntry[]>;
+
+  recordProbe(sample: ProbeSample): Promise<void>;
+  /** Samples of one location since `since`, oldest first. */
+  listProbes(locationId: string, since: Millis): Promise<ProbeSample[]>;
+  /** Deletes samples older than `before` (outages are kept). Returns how many went. */
+  pruneProbes(before: Millis): Promise<number>;
+  /** A failed probe: extends the location's open outage or opens one. */
+  recordProbeFailure(locationId: string, at: Millis): Promise<Outage>;
+  /** A successful probe: ends the location's open outage, if any. */
+  recordProbeSuccess(locationId: string, at: Millis): Promise<void>;
+  /** Oldest first. */
+  listOutages(locationId: string): Promise<Outage[]>;
+
+  /** Small JSON settings shared by every gateway (e.g. the cache settings). */
+  getSetting(name: string): Promise<unknown>;
+  putSetting(name: string, value: unknown): Promise<void>;
 }
 
 /** What a key may do in a bucket: nothing once revoked or outside its team, else the bucket's scope or the default. */

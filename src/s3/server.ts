@@ -28,6 +28,27 @@ import { uploadPartCopy } from './handlers/upload-part-copy.ts';
 import { accessOf, parseTarget, routeOperation, type AccessClass, type S3Operation } from './operations.ts';
 import { xmlDocument } from './xml.ts';
 
+/** What the front door tells its observer when a request ends (metrics, audit). */
+export interface S3RequestRecord<P> {
+  readonly requestId: string;
+  /** The operation's kind (e.g. 'PutObject'); 'Unknown' when the request could not be routed. */
+  readonly operation: string;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+  /** Set when the signature verified. */
+  readonly principal: P | undefined;
+  /** The access key the request claimed (verified or not); undefined for anonymous requests. */
+  readonly accessKeyId: string | undefined;
+  readonly status: number;
+  /** The S3 error code when the request failed. */
+  readonly errorCode: string | undefined;
+  /** The request was refused before any handler ran because its authentication failed. */
+  readonly authFailed: boolean;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly durationMs: number;
+}
+
 export interface S3FrontDoorOptions<P extends SigV4Credential> {
   readonly backend: S3Backend<P>;
   /** Secret and principal of an access key, or null when there is no such key. */
@@ -41,6 +62,8 @@ export interface S3FrontDoorOptions<P extends SigV4Credential> {
   readonly now?: () => Date;
   /** Told about 5xx errors, whose details never reach the client. */
   readonly onInternalError?: (error: unknown, requestId: string) => void;
+  /** Called once per request, after the response ended (or the connection closed). Must not throw. */
+  readonly onRequestDone?: (record: S3RequestRecord<P>) => void;
 }
 
 function headerRecord(req: IncomingMessage): Record<string, string | undefined> {
