@@ -12,6 +12,12 @@ export interface ServeSettings {
   /** Metadata in PostgreSQL instead of SQLite under the data directory. */
   readonly postgresUrl: string | undefined;
   readonly staleWriteSeconds: number;
+  /** The admin API, metrics, health and portal listen here (on `host`); 0 picks a free port. */
+  readonly adminPort: number;
+  /** How often the benchmarker probes every location; 0 turns it off. */
+  readonly probeIntervalSeconds: number;
+  /** Cache settings from the config file's `cache` object (validated by the cache); the admin API may change them later. */
+  readonly cache: Readonly<Record<string, unknown>> | undefined;
 }
 
 export class ConfigError extends Error {
@@ -22,7 +28,7 @@ export class ConfigError extends Error {
   }
 }
 
-const DEFAULTS: ServeSettings = { dataDir: './data', host: '127.0.0.1', port: 9000, domain: undefined, postgresUrl: undefined, staleWriteSeconds: 600 };
+const DEFAULTS: ServeSettings = { dataDir: './data', host: '127.0.0.1', port: 9000, domain: undefined, postgresUrl: undefined, staleWriteSeconds: 600, adminPort: 9001, probeIntervalSeconds: 600, cache: undefined };
 
 /** Config file keys, their environment variables and command-line flags. */
 const FIELDS = {
@@ -32,7 +38,9 @@ const FIELDS = {
   domain: { env: 'DISPERSA_DOMAIN', flag: 'domain', type: 'string' },
   postgresUrl: { env: 'DISPERSA_POSTGRES_URL', flag: 'postgres-url', type: 'string' },
   staleWriteSeconds: { env: 'DISPERSA_STALE_WRITE_SECONDS', flag: 'stale-write-seconds', type: 'seconds' },
-} as const satisfies Record<keyof ServeSettings, { env: string; flag: string; type: 'string' | 'port' | 'seconds' }>;
+  adminPort: { env: 'DISPERSA_ADMIN_PORT', flag: 'admin-port', type: 'port' },
+  probeIntervalSeconds: { env: 'DISPERSA_PROBE_INTERVAL_SECONDS', flag: 'probe-interval-seconds', type: 'seconds' },
+} as const satisfies Record<Exclude<keyof ServeSettings, 'cache'>, { env: string; flag: string; type: 'string' | 'port' | 'seconds' }>;
 
 type Field = keyof typeof FIELDS;
 
@@ -69,7 +77,12 @@ export function resolveServeSettings(args: readonly string[], env: NodeJS.Proces
     }
     if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError(`config file ${configPath}: expected a JSON object`);
     for (const [key, value] of Object.entries(file)) {
-      if (!Object.hasOwn(FIELDS, key)) throw new ConfigError(`config file ${configPath}: unknown setting ${JSON.stringify(key)} (known: ${Object.keys(FIELDS).join(', ')})`);
+      if (key === 'cache') {
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`config file ${configPath}: cache must be an object of cache settings`);
+        settings.cache = value;
+        continue;
+      }
+      if (!Object.hasOwn(FIELDS, key)) throw new ConfigError(`config file ${configPath}: unknown setting ${JSON.stringify(key)} (known: ${[...Object.keys(FIELDS), 'cache'].join(', ')})`);
       settings[key] = convert(key as Field, value, `config file ${configPath}`);
     }
   }

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { KEY_LENGTH, NONCE_LENGTH, unwrapKek, unwrapKey, wrapKek, wrapKey } from '../core/crypto.ts';
+import { isVaultReference, type KeyVault } from './key-vault.ts';
 
 const encoder = new TextEncoder();
 
@@ -26,16 +27,38 @@ function parseKey(hex: string, source: string): Uint8Array {
 }
 
 export class KeyCustody {
-  constructor(private readonly masterKey: Uint8Array) {}
+  /**
+   * Without a vault (unit tests), bucket keys are stored wrapped in the metadata row itself; with one, the row
+   * holds only a reference to the vault entry, so copies of the metadata store cannot undo a crypto-shredding.
+   */
+  constructor(
+    private readonly masterKey: Uint8Array,
+    private readonly vault?: KeyVault,
+  ) {}
 
-  /** A fresh bucket key, wrapped for the metadata store. */
+  /** A fresh bucket key; `wrapped` is what the metadata store keeps (a vault reference when there is a vault). */
   newBucketKey(bucket: string): { kek: Uint8Array; wrapped: Uint8Array } {
     const kek = new Uint8Array(randomBytes(KEY_LENGTH));
-    return { kek, wrapped: wrapKek(this.masterKey, kek, encoder.encode(bucket), new Uint8Array(randomBytes(NONCE_LENGTH))) };
+    const wrapped = wrapKek(this.masterKey, kek, encoder.encode(bucket), new Uint8Array(randomBytes(NONCE_LENGTH)));
+    return { kek, wrapped: this.vault === undefined ? wrapped : this.vault.put(wrapped) };
   }
 
-  bucketKey(bucket: string, wrapped: Uint8Array): Uint8Array {
+  /** Unwraps a bucket key; throws VaultError 'destroyed' for a shredded bucket. */
+  bucketKey(bucket: string, stored: Uint8Array): Uint8Array {
+    const wrapped = isVaultReference(stored) ? this.requireVault().get(stored) : stored;
     return unwrapKek(this.masterKey, wrapped, encoder.encode(bucket));
+  }
+
+  /** Destroys a bucket key kept in the vault (crypto-shredding); false when the key was stored inline (legacy row). */
+  destroyBucketKey(stored: Uint8Array): boolean {
+    if (!isVaultReference(stored)) return false;
+    this.requireVault().destroy(stored);
+    return true;
+  }
+
+  private requireVault(): KeyVault {
+    if (this.vault === undefined) throw new Error('this bucket key is kept in a key vault, and none is configured');
+    return this.vault;
   }
 
   /** A new API-key secret (256 random bits, base64url) and its wrapped form. */
