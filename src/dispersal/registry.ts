@@ -51,6 +51,14 @@ export class LocationRegistry {
     return [...this.entries.values()];
   }
 
+  /** Replaces a registered location's static description (attributes, trust zone, isolation tier). */
+  replaceLocation(location: Location): void {
+    validateLocation(location);
+    const entry = this.entries.get(location.id);
+    if (entry === undefined) throw new DispersalError('unknown-location', `no location ${JSON.stringify(location.id)} is registered`);
+    entry.location = location;
+  }
+
   retire(id: string): void {
     const entry = this.entries.get(id);
     if (entry === undefined) throw new DispersalError('unknown-location', `no location ${JSON.stringify(id)} is registered`);

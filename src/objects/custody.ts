@@ -1,8 +1,8 @@
 // Key custody of a gateway: the master key on disk (0600) or from the environment, bucket keys and API-key secrets under it.
 
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { KEY_LENGTH, NONCE_LENGTH, unwrapKek, unwrapKey, wrapKek, wrapKey } from '../core/crypto.ts';
+import { KEY_LENGTH, NONCE_LENGTH, TAG_LENGTH, WRAPPED_KEY_LENGTH, unwrapKek, unwrapKey, wrapKek, wrapKey } from '../core/crypto.ts';
 import { isVaultReference, type KeyVault } from './key-vault.ts';
 
 const encoder = new TextEncoder();
@@ -65,6 +65,33 @@ export class KeyCustody {
   newSecret(accessKeyId: string): { secret: string; wrapped: Uint8Array } {
     const raw = new Uint8Array(randomBytes(KEY_LENGTH));
     return { secret: Buffer.from(raw).toString('base64url'), wrapped: wrapKey('secret', this.masterKey, raw, encoder.encode(accessKeyId), new Uint8Array(randomBytes(NONCE_LENGTH))) };
+  }
+
+  /**
+   * Seals a secret of any length given by an operator (e.g. an S3 location's secret key), bound to `context`: a
+   * fresh 32-byte key wrapped under the master key (purpose `secret`), then AES-256-GCM of the secret under it.
+   * Layout: wrapped key (61 bytes) ‖ nonce (12) ‖ ciphertext ‖ tag (16).
+   */
+  wrapSecret(context: string, secret: string): Uint8Array {
+    const dataKey = new Uint8Array(randomBytes(KEY_LENGTH));
+    const wrappedKey = wrapKey('secret', this.masterKey, dataKey, encoder.encode(context), new Uint8Array(randomBytes(NONCE_LENGTH)));
+    const nonce = randomBytes(NONCE_LENGTH);
+    const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
+    cipher.setAAD(encoder.encode(context));
+    const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return new Uint8Array(Buffer.concat([wrappedKey, nonce, body]));
+  }
+
+  /** The secret `wrapSecret` sealed; throws when the blob or context is wrong. */
+  unwrapSecret(context: string, sealed: Uint8Array): string {
+    const wrappedKey = sealed.subarray(0, WRAPPED_KEY_LENGTH);
+    const nonce = sealed.subarray(WRAPPED_KEY_LENGTH, WRAPPED_KEY_LENGTH + NONCE_LENGTH);
+    const rest = sealed.subarray(WRAPPED_KEY_LENGTH + NONCE_LENGTH);
+    const dataKey = unwrapKey('secret', this.masterKey, wrappedKey, encoder.encode(context));
+    const decipher = createDecipheriv('aes-256-gcm', dataKey, nonce);
+    decipher.setAAD(encoder.encode(context));
+    decipher.setAuthTag(rest.subarray(rest.length - TAG_LENGTH));
+    return Buffer.concat([decipher.update(rest.subarray(0, rest.length - TAG_LENGTH)), decipher.final()]).toString('utf8');
   }
 
   secret(accessKeyId: string, wrapped: Uint8Array): string {
