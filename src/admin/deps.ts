@@ -104,6 +104,7 @@ export interface JobView {
 export interface JobService {
   start(kind: 'scrub', options: { readonly mode: 'head' | 'full'; readonly bucket?: string }): JobView;
   start(kind: 'repair', options: Record<string, never>): JobView;
+  start(kind: 'evacuate', options: { readonly location: string }): JobView;
   get(id: string): JobView | undefined;
   list(): JobView[];
   /** The last finished scrub, if any. */

@@ -30,3 +30,8 @@ export function checkText(what: string, value: string): void {
   if (value.includes('\0')) throw new MetaError('invalid', `${what} must not contain NUL`);
   if (LONE_SURROGATE.test(value)) throw new MetaError('invalid', `${what} must be valid Unicode (it has a lone surrogate)`);
 }
+
+/** `value` with what checkText refuses (NUL, lone surrogates) replaced by U+FFFD: for text that must be kept, not refused. */
+export function wellFormedText(value: string): string {
+  return value.replace(/\0|\p{Cs}/gu, '\ufffd');
+}

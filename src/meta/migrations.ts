@@ -173,4 +173,76 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX repair_queue_by_lease ON repair_queue (lease_until, id)`,
     ],
   },
+  {
+    version: 2,
+    name: 'stored sizes, locations, admin tokens, audit log, probes and outages, settings',
+    statements: (d) => [
+      // Rows written before this migration get 0: "unknown", which bucket statistics count as nothing stored.
+      `ALTER TABLE objects ADD COLUMN stored_size BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE upload_parts ADD COLUMN stored_size BIGINT NOT NULL DEFAULT 0`,
+      `CREATE TABLE locations (
+        id ${d.keyText} PRIMARY KEY,
+        kind TEXT NOT NULL,
+        store_config TEXT NOT NULL,
+        wrapped_secret ${d.bytes} NOT NULL,
+        attributes TEXT NOT NULL,
+        trust_zone TEXT NOT NULL,
+        isolation_tier INTEGER NOT NULL CHECK (isolation_tier >= 0),
+        created_at BIGINT NOT NULL,
+        retired_at BIGINT
+      )`,
+      // Keys are revoked, never deleted, so a token can always name the key it acts as.
+      `CREATE TABLE admin_tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        access_key_id ${d.keyText} NOT NULL REFERENCES access_keys (access_key_id),
+        description TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        revoked_at BIGINT
+      )`,
+      `CREATE INDEX admin_tokens_by_key ON admin_tokens (access_key_id, created_at)`,
+      // seq is assigned by the writer holding the log's lock (last + 1), not by a sequence: sequences leave gaps.
+      `CREATE TABLE audit_log (
+        seq BIGINT PRIMARY KEY CHECK (seq >= 1),
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        team_id TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        target TEXT NOT NULL,
+        result TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      )`,
+      `CREATE INDEX audit_log_by_time ON audit_log (at)`,
+      // No foreign key to locations: samples and outages are history, kept whatever becomes of the location. The
+      // probe kinds are checked by the store, not by a CHECK here: a new kind must not need a table rebuild on SQLite.
+      `CREATE TABLE probe_samples (
+        id ${d.serialId},
+        location_id ${d.keyText} NOT NULL,
+        probe TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+        rtt_ms DOUBLE PRECISION
+      )`,
+      `CREATE INDEX probe_samples_by_location ON probe_samples (location_id, at)`,
+      `CREATE INDEX probe_samples_by_age ON probe_samples (at)`,
+      `CREATE TABLE outages (
+        id ${d.serialId},
+        location_id ${d.keyText} NOT NULL,
+        start_at BIGINT NOT NULL,
+        last_failure BIGINT NOT NULL,
+        end_at BIGINT
+      )`,
+      `CREATE INDEX outages_by_location ON outages (location_id, start_at)`,
+      // At most one open outage per location, even when two gateways see the first failure at once.
+      `CREATE UNIQUE INDEX outages_open ON outages (location_id) WHERE end_at IS NULL`,
+      `CREATE TABLE settings (
+        name ${d.keyText} PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];

@@ -115,6 +115,11 @@ class PostgresDriver implements SqlDriver {
     await tx.all('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
   }
 
+  async lockTable(tx: SqlExecutor, table: string): Promise<void> {
+    // EXCLUSIVE waits out, and holds off, every other writer of the table on any gateway; plain reads go on.
+    await tx.run(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
   }

@@ -1,12 +1,18 @@
 // The metadata store written once in SQL both engines understand; each engine supplies a driver and its dialect.
 
+import { auditEntryHash, GENESIS_HASH } from './audit-chain.ts';
 import { MetaError } from './errors.ts';
-import { checkText, compareKeys, prefixEnd } from './keys.ts';
+import { checkText, compareKeys, prefixEnd, wellFormedText } from './keys.ts';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, type Dialect } from './migrations.ts';
 import {
+  PROBE_KINDS,
   SCOPES,
   type AccessKey,
+  type AdminToken,
+  type AuditEntry,
+  type AuditQuery,
   type Bucket,
+  type BucketStats,
   type ChosenPart,
   type ClaimOptions,
   type CommitResult,
@@ -16,10 +22,14 @@ import {
   type ListObjectsOptions,
   type ListPartsOptions,
   type ListUploadsOptions,
+  type LocationRecord,
   type MetadataStore,
   type Millis,
   type NewAccessKey,
+  type NewAdminToken,
+  type NewAuditEntry,
   type NewBucket,
+  type NewLocationRecord,
   type NewObjectVersion,
   type NewPart,
   type NewRepairTask,
@@ -29,12 +39,16 @@ import {
   type ObjectListing,
   type ObjectSummary,
   type ObjectVersion,
+  type Outage,
   type Part,
   type PartListing,
   type Precondition,
+  type ProbeKind,
+  type ProbeSample,
   type RepairTask,
   type Scope,
   type StoragePolicy,
+  type StoredVersion,
   type Team,
   type Upload,
   type UploadListing,
@@ -62,6 +76,8 @@ export interface SqlDriver {
   readonly direct: SqlExecutor;
   /** Keeps two processes from migrating the same database at once (inside the migration's transaction). */
   lockMigrations(tx: SqlExecutor): Promise<void>;
+  /** Keeps every other writer of `table`, in any process, out until the transaction ends; readers go on. */
+  lockTable(tx: SqlExecutor, table: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,6 +87,7 @@ export interface StoreOptions {
 }
 
 const MAX_PAGE = 1000;
+const DEFAULT_AUDIT_PAGE = 100;
 /** Rounds of "no row yet → insert → someone else inserted first" before giving up; two are the most seen in practice. */
 const MAX_RACE_ROUNDS = 16;
 
@@ -94,6 +111,7 @@ const OBJECT_COLUMNS = [
   'checksums',
   'last_modified',
   'dispersed',
+  'stored_size',
 ];
 const OBJECT_SELECT = OBJECT_COLUMNS.join(', ');
 const OBJECT_PLACEHOLDERS = OBJECT_COLUMNS.map(() => '?').join(', ');
@@ -101,8 +119,14 @@ const OBJECT_UPDATE = OBJECT_COLUMNS.filter((c) => c !== 'bucket' && c !== 'obje
   .map((c) => `${c} = ?`)
   .join(', ');
 
-const PART_SELECT = 'upload_id, part_number, version_id, size, etag, checksums, dispersed, last_modified';
+const PART_SELECT = 'upload_id, part_number, version_id, size, etag, checksums, dispersed, last_modified, stored_size';
 const KEY_SELECT = 'k.access_key_id, k.team_id, k.wrapped_secret, k.default_scope, k.created_at, k.revoked_at, s.bucket, s.scope';
+const LOCATION_SELECT = 'id, kind, store_config, wrapped_secret, attributes, trust_zone, isolation_tier, created_at, retired_at';
+const TOKEN_SELECT = 'id, token_hash, access_key_id, description, created_at, expires_at, revoked_at';
+const AUDIT_SELECT = 'seq, at, actor, team_id, operation, target, result, request_id, prev_hash, hash';
+const OUTAGE_SELECT = 'id, location_id, start_at, last_failure, end_at';
+/** The dispersal layer's location ids: also safe in fragment paths and object keys of every store. */
+const LOCATION_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 // ---- row decoding: the database is trusted, but a wrong type is a bug worth a clear message
 
@@ -130,6 +154,13 @@ function int(row: Row, column: string): number {
 function optionalInt(row: Row, column: string): number | undefined {
   const value = row[column];
   return value === null || value === undefined ? undefined : int(row, column);
+}
+
+function optionalNumber(row: Row, column: string): number | null {
+  const value = row[column];
+  if (value === null || value === undefined) return null;
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : fail(column, 'a number', value);
 }
 
 function bytes(row: Row, column: string): Uint8Array {
@@ -241,6 +272,7 @@ function toObject(row: Row): ObjectVersion {
     checksums: stringMap(row, 'checksums'),
     lastModified: int(row, 'last_modified'),
     dispersed: json(row, 'dispersed'),
+    storedSize: int(row, 'stored_size'),
   };
 }
 
@@ -287,6 +319,7 @@ function toPart(row: Row): Part {
     checksums: stringMap(row, 'checksums'),
     dispersed: json(row, 'dispersed'),
     lastModified: int(row, 'last_modified'),
+    storedSize: int(row, 'stored_size'),
   };
 }
 
@@ -313,6 +346,77 @@ function toRepairTask(row: Row): RepairTask {
   };
 }
 
+function toLocation(row: Row): LocationRecord {
+  const retiredAt = optionalInt(row, 'retired_at');
+  return {
+    id: text(row, 'id'),
+    kind: text(row, 'kind'),
+    store: json(row, 'store_config'),
+    wrappedSecret: bytes(row, 'wrapped_secret'),
+    attributes: json(row, 'attributes'),
+    trustZone: text(row, 'trust_zone'),
+    isolationTier: int(row, 'isolation_tier'),
+    createdAt: int(row, 'created_at'),
+    ...(retiredAt === undefined ? {} : { retiredAt }),
+  };
+}
+
+function toToken(row: Row): AdminToken {
+  const expiresAt = optionalInt(row, 'expires_at');
+  const revokedAt = optionalInt(row, 'revoked_at');
+  return {
+    id: text(row, 'id'),
+    tokenHash: text(row, 'token_hash'),
+    accessKeyId: text(row, 'access_key_id'),
+    description: text(row, 'description'),
+    createdAt: int(row, 'created_at'),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(revokedAt === undefined ? {} : { revokedAt }),
+  };
+}
+
+function toAuditEntry(row: Row): AuditEntry {
+  return {
+    seq: int(row, 'seq'),
+    at: int(row, 'at'),
+    actor: text(row, 'actor'),
+    teamId: text(row, 'team_id'),
+    operation: text(row, 'operation'),
+    target: text(row, 'target'),
+    result: text(row, 'result'),
+    requestId: text(row, 'request_id'),
+    prevHash: text(row, 'prev_hash'),
+    hash: text(row, 'hash'),
+  };
+}
+
+function probeKind(value: unknown, what: string): ProbeKind {
+  const found = PROBE_KINDS.find((k) => k === value);
+  if (found === undefined) throw new MetaError('invalid', `${what} must be one of ${PROBE_KINDS.join(', ')}`);
+  return found;
+}
+
+function toProbe(row: Row): ProbeSample {
+  return {
+    locationId: text(row, 'location_id'),
+    probe: probeKind(row.probe, 'probe'),
+    at: int(row, 'at'),
+    ok: int(row, 'ok') === 1,
+    rttMs: optionalNumber(row, 'rtt_ms'),
+  };
+}
+
+function toOutage(row: Row): Outage {
+  const end = optionalInt(row, 'end_at');
+  return {
+    id: int(row, 'id'),
+    locationId: text(row, 'location_id'),
+    start: int(row, 'start_at'),
+    lastFailure: int(row, 'last_failure'),
+    ...(end === undefined ? {} : { end }),
+  };
+}
+
 function checkPrecondition(current: ObjectVersion | undefined, precondition: Precondition | undefined): void {
   if (precondition === undefined) return;
   const { ifAbsent, ifEtag, ifVersionId } = precondition;
@@ -328,6 +432,7 @@ function checkObject(object: NewObjectVersion): void {
   checkText('object key', object.key);
   checkText('version id', object.versionId);
   wholeNumber('size', object.size, 0);
+  wholeNumber('storedSize', object.storedSize ?? 0, 0);
   checkStringMap('userMetadata', object.userMetadata);
   checkStringMap('checksums', object.checksums);
 }
@@ -553,18 +658,42 @@ export class SqlMetadataStore implements MetadataStore {
       if (found.length === 0) throw new MetaError('no-such-bucket', `no bucket ${name}`);
       const objects = await tx.all('SELECT object_key FROM objects WHERE bucket = ? LIMIT 1', [name]);
       if (objects.length > 0) throw new MetaError('bucket-not-empty', `bucket ${name} is not empty`);
-      // Locking the uploads first waits out parts being stored, so none escapes the GC queue below.
-      await tx.all(`SELECT upload_id FROM uploads WHERE bucket = ?${this.#d.forUpdate}`, [name]);
-      await tx.run(
-        `INSERT INTO gc_queue (version_id, bucket, object_key, reason, locator, enqueued_at)
-         SELECT p.version_id, u.bucket, u.object_key, 'upload-aborted', p.dispersed, CAST(? AS BIGINT)
-         FROM upload_parts p JOIN uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ? ORDER BY u.upload_id, p.part_number`,
-        [this.#clock(), name],
-      );
-      await tx.run('DELETE FROM upload_parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?)', [name]);
-      await tx.run('DELETE FROM uploads WHERE bucket = ?', [name]);
+      await this.#abortBucketUploads(tx, name);
       await tx.run('DELETE FROM access_key_scopes WHERE bucket = ?', [name]);
       await tx.run('DELETE FROM buckets WHERE name = ?', [name]);
+    });
+  }
+
+  async bucketStats(bucket: string): Promise<BucketStats> {
+    // No bucket check: a bucket deleted while its statistics are read simply has none.
+    const [row] = await this.#driver.direct.all(
+      'SELECT COUNT(*) AS objects, COALESCE(SUM(size), 0) AS logical, COALESCE(SUM(stored_size), 0) AS stored FROM objects WHERE bucket = ?',
+      [bucket],
+    );
+    // PostgreSQL hands COUNT and SUM back as strings (BIGINT, NUMERIC): int() turns them into numbers.
+    return row === undefined
+      ? { objects: 0, logicalBytes: 0, storedBytes: 0 }
+      : { objects: int(row, 'objects'), logicalBytes: int(row, 'logical'), storedBytes: int(row, 'stored') };
+  }
+
+  async shredBucket(name: string): Promise<number> {
+    return this.#driver.transaction(async (tx) => {
+      // The exclusive row lock waits out commits, deletes and new uploads in flight, as for deleteBucket.
+      const [bucket] = await tx.all(`SELECT wrapped_kek FROM buckets WHERE name = ?${this.#d.forUpdate}`, [name]);
+      if (bucket === undefined) throw new MetaError('no-such-bucket', `no bucket ${name}`);
+      // Overwritten before the row goes, so SQLite (secure_delete) leaves zeros where the key was. PostgreSQL keeps the
+      // old row version until vacuum whatever is done here: the key vault is what makes shredding final.
+      await tx.run('UPDATE buckets SET wrapped_kek = ? WHERE name = ?', [new Uint8Array(bytes(bucket, 'wrapped_kek').length), name]);
+      const queued = await tx.run(
+        `INSERT INTO gc_queue (version_id, bucket, object_key, reason, locator, enqueued_at)
+         SELECT version_id, bucket, object_key, 'deleted', dispersed, CAST(? AS BIGINT) FROM objects WHERE bucket = ? ORDER BY object_key`,
+        [this.#clock(), name],
+      );
+      await this.#abortBucketUploads(tx, name);
+      await tx.run('DELETE FROM access_key_scopes WHERE bucket = ?', [name]);
+      await tx.run('DELETE FROM objects WHERE bucket = ?', [name]);
+      await tx.run('DELETE FROM buckets WHERE name = ?', [name]);
+      return queued;
     });
   }
 
@@ -793,6 +922,7 @@ export class SqlMetadataStore implements MetadataStore {
   async putPart(part: NewPart): Promise<Part | undefined> {
     wholeNumber('part number', part.partNumber, 1, 10_000);
     wholeNumber('size', part.size, 0);
+    wholeNumber('storedSize', part.storedSize ?? 0, 0);
     checkText('version id', part.versionId);
     checkStringMap('checksums', part.checksums);
     const checksums = toJson('checksums', part.checksums ?? {});
@@ -801,7 +931,7 @@ export class SqlMetadataStore implements MetadataStore {
       const upload = await this.#lockUpload(tx, part.uploadId, this.#d.forShare);
       await this.#consumeIntent(tx, part.versionId, upload.bucket, upload.key, part.uploadId);
       const lastModified = this.#clock();
-      const values = [part.versionId, part.size, part.etag, checksums, dispersed, lastModified];
+      const values = [part.versionId, part.size, part.etag, checksums, dispersed, lastModified, part.storedSize ?? 0];
       for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
         const [row] = await tx.all(`SELECT ${PART_SELECT} FROM upload_parts WHERE upload_id = ? AND part_number = ?${this.#d.forUpdate}`, [
           part.uploadId,
@@ -809,7 +939,7 @@ export class SqlMetadataStore implements MetadataStore {
         ]);
         if (row !== undefined) {
           await tx.run(
-            'UPDATE upload_parts SET version_id = ?, size = ?, etag = ?, checksums = ?, dispersed = ?, last_modified = ? WHERE upload_id = ? AND part_number = ?',
+            'UPDATE upload_parts SET version_id = ?, size = ?, etag = ?, checksums = ?, dispersed = ?, last_modified = ?, stored_size = ? WHERE upload_id = ? AND part_number = ?',
             [...values, part.uploadId, part.partNumber],
           );
           const replaced = toPart(row);
@@ -817,8 +947,8 @@ export class SqlMetadataStore implements MetadataStore {
           return replaced;
         }
         const inserted = await tx.all(
-          `INSERT INTO upload_parts (upload_id, part_number, version_id, size, etag, checksums, dispersed, last_modified)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (upload_id, part_number) DO NOTHING RETURNING part_number`,
+          `INSERT INTO upload_parts (upload_id, part_number, version_id, size, etag, checksums, dispersed, last_modified, stored_size)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (upload_id, part_number) DO NOTHING RETURNING part_number`,
           [part.uploadId, part.partNumber, ...values],
         );
         if (inserted.length > 0) return undefined;
@@ -913,7 +1043,326 @@ export class SqlMetadataStore implements MetadataStore {
     await this.#driver.direct.run('DELETE FROM repair_queue WHERE id = ?', [id]);
   }
 
+  async repairQueueDepth(): Promise<number> {
+    const [row] = await this.#driver.direct.all('SELECT COUNT(*) AS n FROM repair_queue');
+    return row === undefined ? 0 : int(row, 'n');
+  }
+
+  // ---- scrub and repair lookups
+
+  async getStoredVersion(versionId: string): Promise<StoredVersion | undefined> {
+    // One statement: a part that becomes part of an object in between is found as one or the other, never missed.
+    const [row] = await this.#driver.direct.all(
+      `SELECT 'object' AS kind, bucket, object_key, version_id, size, dispersed FROM objects WHERE version_id = ?
+       UNION ALL
+       SELECT 'part' AS kind, u.bucket, u.object_key, p.version_id, p.size, p.dispersed
+       FROM upload_parts p JOIN uploads u ON u.upload_id = p.upload_id WHERE p.version_id = ?`,
+      [versionId, versionId],
+    );
+    if (row === undefined) return undefined;
+    return {
+      kind: text(row, 'kind') === 'part' ? 'part' : 'object',
+      versionId: text(row, 'version_id'),
+      bucket: text(row, 'bucket'),
+      key: text(row, 'object_key'),
+      size: int(row, 'size'),
+      dispersed: json(row, 'dispersed'),
+    };
+  }
+
+  async listAllObjects(options: { readonly after?: { readonly bucket: string; readonly key: string }; readonly limit: number }): Promise<ObjectVersion[]> {
+    const limit = pageSize(options.limit);
+    const { after } = options;
+    // Both columns compare in byte order on both engines (keyText), so pages follow each other without gaps or repeats.
+    const rows =
+      after === undefined
+        ? await this.#driver.direct.all(`SELECT ${OBJECT_SELECT} FROM objects ORDER BY bucket, object_key LIMIT ?`, [limit])
+        : await this.#driver.direct.all(
+            `SELECT ${OBJECT_SELECT} FROM objects WHERE bucket > ? OR (bucket = ? AND object_key > ?) ORDER BY bucket, object_key LIMIT ?`,
+            [after.bucket, after.bucket, after.key, limit],
+          );
+    return rows.map(toObject);
+  }
+
+  // ---- locations
+
+  async putLocation(location: NewLocationRecord): Promise<LocationRecord> {
+    if (!LOCATION_ID.test(location.id)) throw new MetaError('invalid', `location id ${JSON.stringify(location.id)} must match ${LOCATION_ID.source}`);
+    checkText('location kind', location.kind);
+    checkText('trust zone', location.trustZone);
+    wholeNumber('isolationTier', location.isolationTier, 0);
+    const store = toJson('location store', location.store);
+    const attributes = toJson('location attributes', location.attributes);
+    const createdAt = this.#clock();
+    const inserted = await this.#driver.direct.all(
+      `INSERT INTO locations (id, kind, store_config, wrapped_secret, attributes, trust_zone, isolation_tier, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+      [location.id, location.kind, store, location.wrappedSecret, attributes, location.trustZone, location.isolationTier, createdAt],
+    );
+    if (inserted.length === 0) throw new MetaError('location-exists', `location ${location.id} exists`);
+    return {
+      id: location.id,
+      kind: location.kind,
+      store: JSON.parse(store) as unknown,
+      wrappedSecret: new Uint8Array(location.wrappedSecret),
+      attributes: JSON.parse(attributes) as unknown,
+      trustZone: location.trustZone,
+      isolationTier: location.isolationTier,
+      createdAt,
+    };
+  }
+
+  async getLocation(id: string): Promise<LocationRecord | undefined> {
+    const rows = await this.#driver.direct.all(`SELECT ${LOCATION_SELECT} FROM locations WHERE id = ?`, [id]);
+    return rows[0] === undefined ? undefined : toLocation(rows[0]);
+  }
+
+  async listLocations(): Promise<LocationRecord[]> {
+    return (await this.#driver.direct.all(`SELECT ${LOCATION_SELECT} FROM locations ORDER BY id`)).map(toLocation);
+  }
+
+  async updateLocation(
+    id: string,
+    change: { readonly attributes?: unknown; readonly trustZone?: string; readonly isolationTier?: number },
+  ): Promise<LocationRecord> {
+    const sets: string[] = [];
+    const params: SqlValue[] = [];
+    if (change.attributes !== undefined) {
+      sets.push('attributes = ?');
+      params.push(toJson('location attributes', change.attributes));
+    }
+    if (change.trustZone !== undefined) {
+      checkText('trust zone', change.trustZone);
+      sets.push('trust_zone = ?');
+      params.push(change.trustZone);
+    }
+    if (change.isolationTier !== undefined) {
+      wholeNumber('isolationTier', change.isolationTier, 0);
+      sets.push('isolation_tier = ?');
+      params.push(change.isolationTier);
+    }
+    return this.#driver.transaction(async (tx) => {
+      if (sets.length > 0) await tx.run(`UPDATE locations SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+      const [row] = await tx.all(`SELECT ${LOCATION_SELECT} FROM locations WHERE id = ?`, [id]);
+      if (row === undefined) throw new MetaError('no-such-location', `no location ${id}`);
+      return toLocation(row);
+    });
+  }
+
+  async retireLocation(id: string, at: Millis): Promise<LocationRecord> {
+    wholeNumber('retirement time', at, 0);
+    return this.#driver.transaction(async (tx) => {
+      // The first retirement time stays: retiring again (a retried request, a second gateway) rewrites nothing.
+      await tx.run('UPDATE locations SET retired_at = COALESCE(retired_at, ?) WHERE id = ?', [at, id]);
+      const [row] = await tx.all(`SELECT ${LOCATION_SELECT} FROM locations WHERE id = ?`, [id]);
+      if (row === undefined) throw new MetaError('no-such-location', `no location ${id}`);
+      return toLocation(row);
+    });
+  }
+
+  // ---- admin tokens
+
+  async createToken(token: NewAdminToken): Promise<AdminToken> {
+    checkText('token id', token.id);
+    checkText('token hash', token.tokenHash);
+    checkText('token description', token.description);
+    if (token.expiresAt !== undefined) wholeNumber('expiresAt', token.expiresAt, 0);
+    const createdAt = this.#clock();
+    return this.#driver.transaction(async (tx) => {
+      // A share lock, as for a team: the key cannot change hands under the token being issued for it.
+      const key = await tx.all(`SELECT access_key_id FROM access_keys WHERE access_key_id = ?${this.#d.forShare}`, [token.accessKeyId]);
+      if (key.length === 0) throw new MetaError('no-such-access-key', `no access key ${token.accessKeyId}`);
+      const inserted = await tx.all(
+        `INSERT INTO admin_tokens (id, token_hash, access_key_id, description, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+        [token.id, token.tokenHash, token.accessKeyId, token.description, createdAt, token.expiresAt ?? null],
+      );
+      if (inserted.length === 0) throw new MetaError('conflict', `a token with id ${token.id} or the same hash exists`);
+      return {
+        id: token.id,
+        tokenHash: token.tokenHash,
+        accessKeyId: token.accessKeyId,
+        description: token.description,
+        createdAt,
+        ...(token.expiresAt === undefined ? {} : { expiresAt: token.expiresAt }),
+      };
+    });
+  }
+
+  async getTokenByHash(tokenHash: string): Promise<AdminToken | undefined> {
+    const rows = await this.#driver.direct.all(`SELECT ${TOKEN_SELECT} FROM admin_tokens WHERE token_hash = ?`, [tokenHash]);
+    return rows[0] === undefined ? undefined : toToken(rows[0]);
+  }
+
+  async listTokens(accessKeyId?: string): Promise<AdminToken[]> {
+    const rows =
+      accessKeyId === undefined
+        ? await this.#driver.direct.all(`SELECT ${TOKEN_SELECT} FROM admin_tokens ORDER BY created_at, id`)
+        : await this.#driver.direct.all(`SELECT ${TOKEN_SELECT} FROM admin_tokens WHERE access_key_id = ? ORDER BY created_at, id`, [accessKeyId]);
+    return rows.map(toToken);
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    // As for keys: the first revocation time stays.
+    const changed = await this.#driver.direct.run('UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?', [this.#clock(), id]);
+    if (changed === 0) throw new MetaError('no-such-token', `no token ${id}`);
+  }
+
+  // ---- audit log
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    // An entry is recorded whatever it holds: the target of a hostile request (a key with %00 in it) must not be
+    // what keeps the request out of the log. Text the engines cannot store is made storable before it is hashed.
+    const fields = {
+      actor: wellFormedText(entry.actor),
+      teamId: wellFormedText(entry.teamId),
+      operation: wellFormedText(entry.operation),
+      target: wellFormedText(entry.target),
+      result: wellFormedText(entry.result),
+      requestId: wellFormedText(entry.requestId),
+    };
+    return this.#driver.transaction(async (tx) => {
+      // One appender at a time across every gateway: two reading the same last entry would fork the chain.
+      await this.#driver.lockTable(tx, 'audit_log');
+      const [last] = await tx.all('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+      const unhashed = {
+        seq: last === undefined ? 1 : int(last, 'seq') + 1,
+        at: this.#clock(),
+        ...fields,
+        prevHash: last === undefined ? GENESIS_HASH : text(last, 'hash'),
+      };
+      const appended: AuditEntry = { ...unhashed, hash: auditEntryHash(unhashed) };
+      await tx.run(`INSERT INTO audit_log (${AUDIT_SELECT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        appended.seq,
+        appended.at,
+        appended.actor,
+        appended.teamId,
+        appended.operation,
+        appended.target,
+        appended.result,
+        appended.requestId,
+        appended.prevHash,
+        appended.hash,
+      ]);
+      return appended;
+    });
+  }
+
+  async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const limit = query.limit ?? DEFAULT_AUDIT_PAGE;
+    wholeNumber('limit', limit, 1, MAX_PAGE);
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (query.sinceSeq !== undefined) {
+      wholeNumber('sinceSeq', query.sinceSeq, 0);
+      where.push('seq > ?');
+      params.push(query.sinceSeq);
+    }
+    if (query.sinceTime !== undefined) {
+      wholeNumber('sinceTime', query.sinceTime, Number.MIN_SAFE_INTEGER);
+      where.push('at >= ?');
+      params.push(query.sinceTime);
+    }
+    const rows = await this.#driver.direct.all(
+      `SELECT ${AUDIT_SELECT} FROM audit_log${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY seq LIMIT ?`,
+      [...params, limit],
+    );
+    return rows.map(toAuditEntry);
+  }
+
+  // ---- probes and outages
+
+  async recordProbe(sample: ProbeSample): Promise<void> {
+    checkText('location id', sample.locationId);
+    probeKind(sample.probe, 'probe');
+    wholeNumber('probe time', sample.at, 0);
+    if (sample.rttMs !== null && !(Number.isFinite(sample.rttMs) && sample.rttMs >= 0)) {
+      throw new MetaError('invalid', 'rttMs must be a finite number >= 0, or null');
+    }
+    await this.#driver.direct.run('INSERT INTO probe_samples (location_id, probe, at, ok, rtt_ms) VALUES (?, ?, ?, ?, ?)', [
+      sample.locationId,
+      sample.probe,
+      sample.at,
+      sample.ok ? 1 : 0,
+      sample.rttMs,
+    ]);
+  }
+
+  async listProbes(locationId: string, since: Millis): Promise<ProbeSample[]> {
+    const rows = await this.#driver.direct.all(
+      'SELECT location_id, probe, at, ok, rtt_ms FROM probe_samples WHERE location_id = ? AND at >= ? ORDER BY at, id',
+      [locationId, since],
+    );
+    return rows.map(toProbe);
+  }
+
+  async pruneProbes(before: Millis): Promise<number> {
+    return this.#driver.direct.run('DELETE FROM probe_samples WHERE at < ?', [before]);
+  }
+
+  async recordProbeFailure(locationId: string, at: Millis): Promise<Outage> {
+    checkText('location id', locationId);
+    wholeNumber('probe time', at, 0);
+    return this.#driver.transaction(async (tx) => {
+      for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
+        const [open] = await tx.all(`SELECT ${OUTAGE_SELECT} FROM outages WHERE location_id = ? AND end_at IS NULL${this.#d.forUpdate}`, [locationId]);
+        if (open !== undefined) {
+          // Two gateways' probes may land out of order: the outage's last failure never moves back.
+          const lastFailure = Math.max(int(open, 'last_failure'), at);
+          await tx.run('UPDATE outages SET last_failure = ? WHERE id = ?', [lastFailure, int(open, 'id')]);
+          return { ...toOutage(open), lastFailure };
+        }
+        // Two gateways may both find none open: the unique index on open outages lets one insert, the other goes round.
+        const [inserted] = await tx.all('INSERT INTO outages (location_id, start_at, last_failure) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING id', [
+          locationId,
+          at,
+          at,
+        ]);
+        if (inserted !== undefined) return { id: int(inserted, 'id'), locationId, start: at, lastFailure: at };
+      }
+      throw new MetaError('conflict', `location ${locationId}: too many concurrent probe results`);
+    });
+  }
+
+  async recordProbeSuccess(locationId: string, at: Millis): Promise<void> {
+    wholeNumber('probe time', at, 0);
+    await this.#driver.direct.run('UPDATE outages SET end_at = ? WHERE location_id = ? AND end_at IS NULL', [at, locationId]);
+  }
+
+  async listOutages(locationId: string): Promise<Outage[]> {
+    return (await this.#driver.direct.all(`SELECT ${OUTAGE_SELECT} FROM outages WHERE location_id = ? ORDER BY start_at, id`, [locationId])).map(toOutage);
+  }
+
+  // ---- settings
+
+  async getSetting(name: string): Promise<unknown> {
+    const [row] = await this.#driver.direct.all('SELECT value FROM settings WHERE name = ?', [name]);
+    return row === undefined ? undefined : json(row, 'value');
+  }
+
+  async putSetting(name: string, value: unknown): Promise<void> {
+    checkText('setting name', name);
+    await this.#driver.direct.run(
+      'INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      [name, toJson(`setting ${name}`, value), this.#clock()],
+    );
+  }
+
   // ---- shared steps (inside a transaction)
+
+  /** Ends every upload of the bucket, its parts queued for GC. */
+  async #abortBucketUploads(tx: SqlExecutor, bucket: string): Promise<void> {
+    // Locking the uploads first waits out parts being stored, so none escapes the GC queue below.
+    await tx.all(`SELECT upload_id FROM uploads WHERE bucket = ?${this.#d.forUpdate}`, [bucket]);
+    await tx.run(
+      `INSERT INTO gc_queue (version_id, bucket, object_key, reason, locator, enqueued_at)
+       SELECT p.version_id, u.bucket, u.object_key, 'upload-aborted', p.dispersed, CAST(? AS BIGINT)
+       FROM upload_parts p JOIN uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ? ORDER BY u.upload_id, p.part_number`,
+      [this.#clock(), bucket],
+    );
+    await tx.run('DELETE FROM upload_parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?)', [bucket]);
+    await tx.run('DELETE FROM uploads WHERE bucket = ?', [bucket]);
+  }
 
   /** A share lock on the team row: it cannot disappear under the key or bucket being created for it. */
   async #lockTeam(tx: SqlExecutor, teamId: string): Promise<void> {
@@ -964,6 +1413,7 @@ export class SqlMetadataStore implements MetadataStore {
       checksums: { ...object.checksums },
       lastModified,
       dispersed: JSON.parse(toJson('dispersed', object.dispersed)) as unknown,
+      storedSize: object.storedSize ?? 0,
     };
     const values: SqlValue[] = [
       object.versionId,
@@ -974,6 +1424,7 @@ export class SqlMetadataStore implements MetadataStore {
       toJson('checksums', committed.checksums),
       lastModified,
       toJson('dispersed', object.dispersed),
+      committed.storedSize ?? 0,
     ];
     for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
       const [row] = await tx.all(`SELECT ${OBJECT_SELECT} FROM objects WHERE bucket = ? AND object_key = ?${this.#d.forUpdate}`, [object.bucket, object.key]);

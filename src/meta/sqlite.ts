@@ -123,6 +123,11 @@ class SqliteDriver implements SqlDriver {
     return Promise.resolve();
   }
 
+  lockTable(): Promise<void> {
+    // The same: the queue serialises this process's transactions, BEGIN IMMEDIATE those of other processes.
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     return this.#serialize(() => {
       if (this.#db.open) {
@@ -171,6 +176,10 @@ export async function openSqliteMetadata(options: SqliteOptions): Promise<SqlMet
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA foreign_keys = ON');
+    // Deleted content is overwritten with zeros, so a deleted row (a shredded bucket's wrapped key above all) does not
+    // linger in the file's free space. Older page images in the WAL are overwritten as it is checkpointed and reused; the key vault
+    // is what makes shredding final whatever copies of this file exist.
+    db.exec('PRAGMA secure_delete = ON');
   } catch (error) {
     db.close();
     throw translate(error);

@@ -7,19 +7,29 @@ import {
   effectiveScope,
   MetaError,
   type AccessKey,
+  type AuditQuery,
   type CommitResult,
   type GcEntry,
   type ListObjectsOptions,
   type ListUploadsOptions,
   type MetaErrorKind,
   type MetadataStore,
+  type NewAdminToken,
+  type NewAuditEntry,
+  type NewLocationRecord,
   type NewObjectVersion,
+  type ProbeKind,
 } from '../../src/meta/index.ts';
-import type { StoreOptions } from '../../src/meta/sql.ts';
+import { auditEntryHash, checkAuditChain, GENESIS_HASH } from '../../src/meta/audit-chain.ts';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, type Dialect } from '../../src/meta/migrations.ts';
+import type { Row, SqlValue, StoreOptions } from '../../src/meta/sql.ts';
 
 /** One database; `open` connects another store to it, as another gateway would. */
 export interface MetaDatabase {
   open(options?: StoreOptions): Promise<MetadataStore>;
+  readonly dialect: Dialect;
+  /** Runs one statement (`?` placeholders) on the database, bypassing every store: to build what an older release left. */
+  raw(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
   /** Closes nothing the test opened; removes the database. */
   drop(): Promise<void>;
 }
@@ -119,6 +129,88 @@ export function metaContract(name: string, factory: MetaFactory): void {
           await first.createTeam({ id: 'x', name: 'x' });
           assert.equal((await last.getTeam('x'))?.name, 'x');
           for (const s of stores) await s.close();
+        } finally {
+          await db.drop();
+        }
+      });
+
+      it('a database left at the previous schema version by an older release upgrades and keeps its data', async () => {
+        const db = await factory();
+        try {
+          const previous = MIGRATIONS.slice(0, -1);
+          await db.raw(SCHEMA_MIGRATIONS_TABLE);
+          for (const migration of previous) {
+            for (const statement of migration.statements(db.dialect)) await db.raw(statement);
+            await db.raw('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [migration.version, migration.name, 1]);
+          }
+          // Rows as the older release wrote them: the columns of migration 1 only.
+          const objectId = versionId();
+          const partId = versionId();
+          await db.raw("INSERT INTO teams (id, name, created_at) VALUES ('t1', 'Team One', 10)");
+          await db.raw("INSERT INTO access_keys (access_key_id, team_id, wrapped_secret, default_scope, created_at) VALUES ('K', 't1', ?, 'read', 11)", [KEK]);
+          await db.raw("INSERT INTO access_key_scopes (access_key_id, bucket, scope) VALUES ('K', 'b1', 'full')");
+          await db.raw("INSERT INTO storage_policies (name, version, document, created_at) VALUES ('default', 1, ?, 12)", [JSON.stringify(POLICY)]);
+          await db.raw("INSERT INTO buckets (name, team_id, policy_name, policy_version, wrapped_kek, created_at) VALUES ('b1', 't1', 'default', 1, ?, 13)", [KEK]);
+          await db.raw(
+            `INSERT INTO objects (bucket, object_key, version_id, size, etag, content_type, user_metadata, checksums, last_modified, dispersed)
+             VALUES ('b1', 'k', ?, 3, '"e"', 'text/plain', '{"a":"b"}', '{}', 14, ?)`,
+            [objectId, JSON.stringify(dispersedFor(objectId))],
+          );
+          await db.raw("INSERT INTO uploads (upload_id, bucket, object_key, initiated, metadata) VALUES ('u', 'b1', 'big', 15, '{}')");
+          await db.raw(
+            `INSERT INTO upload_parts (upload_id, part_number, version_id, size, etag, checksums, dispersed, last_modified)
+             VALUES ('u', 1, ?, 5, '"p"', '{}', ?, 16)`,
+            [partId, JSON.stringify(dispersedFor(partId))],
+          );
+          await db.raw("INSERT INTO repair_queue (version_id, generation, packet_index, reason, enqueued_at) VALUES (?, 0, 1, 'missing', 17)", [objectId]);
+
+          const store = await db.open();
+          try {
+            assert.equal(await store.migrate(), 0);
+            const applied = await db.raw('SELECT version FROM schema_migrations ORDER BY version');
+            assert.deepEqual(applied.map((row) => Number(row.version)), MIGRATIONS.map((m) => m.version));
+            assert.deepEqual(await store.getObject('b1', 'k'), {
+              bucket: 'b1',
+              key: 'k',
+              versionId: objectId,
+              size: 3,
+              etag: '"e"',
+              headers: { contentType: 'text/plain' },
+              userMetadata: { a: 'b' },
+              checksums: {},
+              lastModified: 14,
+              dispersed: dispersedFor(objectId),
+              storedSize: 0,
+            });
+            assert.deepEqual((await getKey(store, 'K')).scopes, { b1: 'full' });
+            assert.deepEqual(await store.getBucket('b1'), { name: 'b1', teamId: 't1', policyName: 'default', policyVersion: 1, wrappedKek: KEK, createdAt: 13 });
+            assert.deepEqual((await store.listParts('u')).parts.map((p) => [p.versionId, p.storedSize]), [[partId, 0]]);
+            assert.equal((await store.getStoredVersion(partId))?.kind, 'part');
+            assert.deepEqual(await store.bucketStats('b1'), { objects: 1, logicalBytes: 3, storedBytes: 0 });
+            assert.equal(await store.repairQueueDepth(), 1);
+            // What the new version added works on the upgraded database.
+            await store.createAccessKey({ accessKeyId: 'K2', teamId: 't1', wrappedSecret: KEK, defaultScope: 'none' });
+            await store.createToken({ id: 'tok', tokenHash: 'h', accessKeyId: 'K', description: '' });
+            assert.equal((await store.appendAudit({ actor: 'K', teamId: 't1', operation: 'x', target: 'y', result: 'ok', requestId: 'r' })).seq, 1);
+            await store.putSetting('s', { on: true });
+            await store.putLocation({ id: 'l1', kind: 'local', store: {}, wrappedSecret: new Uint8Array(0), attributes: {}, trustZone: 'z', isolationTier: 0 });
+            assert.equal(await store.shredBucket('b1'), 1);
+          } finally {
+            await store.close();
+          }
+        } finally {
+          await db.drop();
+        }
+      });
+
+      it('refuses a database migrated by a newer release', async () => {
+        const db = await factory();
+        try {
+          const store = await db.open();
+          await store.close();
+          const newer = (MIGRATIONS.at(-1)?.version ?? 0) + 1;
+          await db.raw('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [newer, 'from the future', 1]);
+          await assert.rejects(db.open(), isMetaError('unavailable'));
         } finally {
           await db.drop();
         }
@@ -311,7 +403,8 @@ export function metaContract(name: string, factory: MetaFactory): void {
           assert.equal(replaced, undefined);
           assert.equal(committed.lastModified, clock.now);
           assert.deepEqual(await store.getObject(bucket, 'docs/a.txt'), committed);
-          assert.deepEqual(committed, { ...object, lastModified: clock.now });
+          // storedSize was not given: 0, "unknown".
+          assert.deepEqual(committed, { ...object, lastModified: clock.now, storedSize: 0 });
           assert.equal(await store.getObject(bucket, 'docs/b.txt'), undefined);
           // A plain commit has no headers or metadata: empty records, not missing ones.
           const bare = await put(store, objectAt(bucket, 'bare'));
@@ -669,6 +762,386 @@ export function metaContract(name: string, factory: MetaFactory): void {
           await store.putPart({ uploadId: 'u', partNumber: 1, versionId: id, size: 1, etag: '"e"', dispersed: {} });
           assert.equal(await store.updateDispersed(id, { repaired: true }), true);
           assert.deepEqual((await store.listParts('u')).parts[0]?.dispersed, { repaired: true });
+        }));
+    });
+
+    describe('stored sizes, statistics and scrub lookups', () => {
+      it('keeps the stored size of objects and parts, and sums both sizes per bucket', () =>
+        withBucket(async ({ store, bucket }) => {
+          assert.deepEqual(await store.bucketStats(bucket), { objects: 0, logicalBytes: 0, storedBytes: 0 });
+          const a = await put(store, objectAt(bucket, 'a', versionId(), { size: 1000, storedSize: 1500 }));
+          assert.equal(a.object.storedSize, 1500);
+          assert.equal((await store.getObject(bucket, 'a'))?.storedSize, 1500);
+          await put(store, objectAt(bucket, 'b', versionId(), { size: 24, storedSize: 60 }));
+          // Replacing a version counts the new one only.
+          await put(store, objectAt(bucket, 'b', versionId(), { size: 10, storedSize: 30 }));
+          await put(store, objectAt(bucket, 'c', versionId(), { size: 2 }));
+          assert.deepEqual(await store.bucketStats(bucket), { objects: 3, logicalBytes: 1012, storedBytes: 1530 });
+          await store.createUpload({ uploadId: 'u', bucket, key: 'big', metadata: {} });
+          const p1 = versionId();
+          await store.beginWrite({ versionId: p1, bucket, key: 'big', uploadId: 'u', target: {} });
+          await store.putPart({ uploadId: 'u', partNumber: 1, versionId: p1, size: 5, etag: '"p"', dispersed: {}, storedSize: 9 });
+          assert.equal((await store.listParts('u')).parts[0]?.storedSize, 9);
+          // Parts of an unfinished upload are not objects of the bucket yet.
+          assert.equal((await store.bucketStats(bucket)).objects, 3);
+          const { object } = await store.completeUpload('u', objectAt(bucket, 'big', versionId(), { size: 5, storedSize: 11 }), [{ partNumber: 1, versionId: p1 }]);
+          assert.equal(object.storedSize, 11);
+          assert.deepEqual(await store.bucketStats(bucket), { objects: 4, logicalBytes: 1017, storedBytes: 1541 });
+          await store.deleteObject(bucket, 'a');
+          assert.deepEqual(await store.bucketStats(bucket), { objects: 3, logicalBytes: 17, storedBytes: 41 });
+          assert.deepEqual(await store.bucketStats('nope'), { objects: 0, logicalBytes: 0, storedBytes: 0 });
+          const bad = objectAt(bucket, 'bad', versionId(), { storedSize: -1 });
+          await store.beginWrite({ versionId: bad.versionId, bucket, key: 'bad', target: {} });
+          await assert.rejects(store.commitObject(bad), isMetaError('invalid'));
+        }));
+
+      it('finds a version by id: the current object, else a stored part, else nothing', () =>
+        withBucket(async ({ store, bucket }) => {
+          const first = objectAt(bucket, 'k', versionId(), { size: 7 });
+          await put(store, first);
+          assert.deepEqual(await store.getStoredVersion(first.versionId), { kind: 'object', versionId: first.versionId, bucket, key: 'k', size: 7, dispersed: first.dispersed });
+          await put(store, objectAt(bucket, 'k'));
+          assert.equal(await store.getStoredVersion(first.versionId), undefined);
+          await store.createUpload({ uploadId: 'u', bucket, key: 'big', metadata: {} });
+          const part = versionId();
+          await store.beginWrite({ versionId: part, bucket, key: 'big', uploadId: 'u', target: {} });
+          await store.putPart({ uploadId: 'u', partNumber: 2, versionId: part, size: 5, etag: '"p"', dispersed: dispersedFor(part) });
+          assert.deepEqual(await store.getStoredVersion(part), { kind: 'part', versionId: part, bucket, key: 'big', size: 5, dispersed: dispersedFor(part) });
+          assert.equal(await store.getStoredVersion(versionId()), undefined);
+        }));
+
+      it('lists every current object of every bucket in (bucket, key) byte order, a page at a time', () =>
+        withBucket(async ({ store, bucket }) => {
+          // Byte order puts 'B' before 'a'; the locale orders of PostgreSQL would not.
+          for (const name of ['a', 'B']) await store.createBucket({ name, teamId: 't1', policyName: 'default', policyVersion: 1, wrappedKek: KEK });
+          for (const [b, k] of [[bucket, 'a-b'], [bucket, 'a/b'], ['a', 'B'], ['a', 'a'], ['B', 'z'], [bucket, '😀'], [bucket, 'é']] as const) await put(store, objectAt(b, k));
+          const expected = [['B', 'z'], ['a', 'B'], ['a', 'a'], [bucket, 'a-b'], [bucket, 'a/b'], [bucket, 'é'], [bucket, '😀']];
+          const all = await store.listAllObjects({ limit: 1000 });
+          assert.deepEqual(all.map((o) => [o.bucket, o.key]), expected);
+          assert.deepEqual(all[0], await store.getObject('B', 'z'));
+          const seen: string[][] = [];
+          let after: { bucket: string; key: string } | undefined;
+          for (let page = 0; page < 10; page++) {
+            const objects = await store.listAllObjects({ limit: 2, ...(after === undefined ? {} : { after }) });
+            seen.push(...objects.map((o) => [o.bucket, o.key]));
+            const last = objects.at(-1);
+            if (last === undefined) break;
+            after = { bucket: last.bucket, key: last.key };
+          }
+          assert.deepEqual(seen, expected);
+          // `after` need not be an existing object.
+          assert.deepEqual((await store.listAllObjects({ after: { bucket: 'a', key: 'C' }, limit: 1 })).map((o) => o.key), ['a']);
+          await assert.rejects(store.listAllObjects({ limit: 0 }), isMetaError('invalid'));
+        }));
+
+      it('counts the repair tasks waiting, claimed or not', () =>
+        withStore(async ({ store }) => {
+          assert.equal(await store.repairQueueDepth(), 0);
+          await store.enqueueRepair({ versionId: 'v1', generation: 0, packetIndex: 1, reason: 'missing' });
+          await store.enqueueRepair({ versionId: 'v1', generation: 0, packetIndex: 1, reason: 'again' });
+          await store.enqueueRepair({ versionId: 'v2', generation: 0, packetIndex: 1, reason: 'missing' });
+          assert.equal(await store.repairQueueDepth(), 2);
+          const [task] = await store.claimRepairs({ limit: 1, leaseMs: 1000 });
+          assert.equal(await store.repairQueueDepth(), 2);
+          await store.completeRepair(task?.id ?? 0);
+          assert.equal(await store.repairQueueDepth(), 1);
+        }));
+    });
+
+    describe('crypto-shredding', () => {
+      it('erases the bucket: objects and uploads queued for GC, scopes dropped, the name free again', () =>
+        withBucket(async ({ store, bucket }) => {
+          await store.createBucket({ name: 'kept', teamId: 't1', policyName: 'default', policyVersion: 1, wrappedKek: KEK });
+          await store.createAccessKey({ accessKeyId: 'K', teamId: 't1', wrappedSecret: KEK, defaultScope: 'none', scopes: { [bucket]: 'full', kept: 'read' } });
+          const objects = [objectAt(bucket, 'x'), objectAt(bucket, 'y/z'), objectAt(bucket, 'é')];
+          for (const object of objects) await put(store, object);
+          const keptObject = objectAt('kept', 'x');
+          await put(store, keptObject);
+          await store.createUpload({ uploadId: 'u', bucket, key: 'big', metadata: {} });
+          const part = versionId();
+          await store.beginWrite({ versionId: part, bucket, key: 'big', uploadId: 'u', target: {} });
+          await store.putPart({ uploadId: 'u', partNumber: 1, versionId: part, size: 5, etag: '"p"', dispersed: dispersedFor(part) });
+
+          assert.equal(await store.shredBucket(bucket), 3);
+          assert.equal(await store.getBucket(bucket), undefined);
+          for (const object of objects) assert.equal(await store.getObject(bucket, object.key), undefined);
+          assert.equal(await store.getUpload('u'), undefined);
+          assert.equal(await store.getStoredVersion(part), undefined);
+          assert.deepEqual(await store.listAllObjects({ limit: 1000 }), [await store.getObject('kept', 'x')]);
+          const gc = await allGc(store);
+          const expected = [...objects.map((o) => [o.versionId, bucket, o.key, 'deleted', o.dispersed]), [part, bucket, 'big', 'upload-aborted', dispersedFor(part)]];
+          const byId = (a: unknown[], b: unknown[]): number => String(a[0]).localeCompare(String(b[0]));
+          assert.deepEqual(gc.map((g) => [g.versionId, g.bucket, g.key, g.reason, g.locator]).sort(byId), expected.sort(byId));
+          assert.deepEqual((await getKey(store, 'K')).scopes, { kept: 'read' });
+          assert.deepEqual(await store.listBuckets(), [await store.getBucket('kept')]);
+
+          const again = await store.createBucket({ name: bucket, teamId: 't1', policyName: 'default', policyVersion: 1, wrappedKek: Uint8Array.from([9, 9]) });
+          assert.deepEqual(again.wrappedKek, Uint8Array.from([9, 9]));
+          assert.deepEqual((await store.listObjects(bucket)).objects, []);
+          assert.deepEqual(await store.bucketStats(bucket), { objects: 0, logicalBytes: 0, storedBytes: 0 });
+          await put(store, objectAt(bucket, 'x'));
+          assert.equal((await store.shredBucket(bucket)), 1);
+          assert.equal(await store.shredBucket('kept'), 1);
+          await assert.rejects(store.shredBucket(bucket), isMetaError('no-such-bucket'));
+          await assert.rejects(store.shredBucket('nope'), isMetaError('no-such-bucket'));
+        }));
+
+      it('an empty bucket shreds to nothing queued; a commit begun before the shred cannot land after it', () =>
+        withBucket(async ({ store, bucket }) => {
+          const late = objectAt(bucket, 'late');
+          await store.beginWrite({ versionId: late.versionId, bucket, key: 'late', target: {} });
+          assert.equal(await store.shredBucket(bucket), 0);
+          await assert.rejects(store.commitObject(late), isMetaError('no-such-bucket'));
+          // The write's intent is still there for GC to find as stale.
+          assert.deepEqual((await store.listStaleIntents(Number.MAX_SAFE_INTEGER)).map((i) => i.versionId), [late.versionId]);
+        }));
+    });
+
+    describe('locations', () => {
+      const location = (id: string, extra: Partial<NewLocationRecord> = {}): NewLocationRecord => ({
+        id,
+        kind: 'cloud',
+        store: { type: 's3', endpoint: 'https://s3.example', bucket: 'frags', region: 'eu-1', accessKeyId: 'AK' },
+        wrappedSecret: Uint8Array.from([0, 1, 254, 255]),
+        attributes: { provider: 'Example', country: 'DK', gdprCompliant: true, storageCostPerGbMonth: 0.02 },
+        trustZone: 'example',
+        isolationTier: 3,
+        ...extra,
+      });
+
+      it('stores, reads and lists locations by id; ids are unique and well-formed', () =>
+        withStore(async ({ store, clock }) => {
+          const created = await store.putLocation(location('zeta'));
+          assert.deepEqual(created, { ...location('zeta'), createdAt: clock.now });
+          assert.deepEqual(await store.getLocation('zeta'), created);
+          assert.equal(await store.getLocation('nope'), undefined);
+          const local = await store.putLocation(location('local-1', { kind: 'local', store: { type: 'fs', dir: '/x' }, wrappedSecret: new Uint8Array(0), isolationTier: 0 }));
+          assert.deepEqual(local.wrappedSecret, new Uint8Array(0));
+          assert.deepEqual((await store.getLocation('local-1'))?.wrappedSecret, new Uint8Array(0));
+          assert.deepEqual((await store.listLocations()).map((l) => l.id), ['local-1', 'zeta']);
+          await assert.rejects(store.putLocation(location('zeta', { trustZone: 'other' })), isMetaError('location-exists'));
+          assert.equal((await store.getLocation('zeta'))?.trustZone, 'example');
+          for (const bad of ['', 'Upper', '-lead', 'a/b', 'x'.repeat(64)]) await assert.rejects(store.putLocation(location(bad)), isMetaError('invalid'), bad);
+          await assert.rejects(store.putLocation(location('neg', { isolationTier: -1 })), isMetaError('invalid'));
+        }));
+
+      it('updates only the fields given', () =>
+        withStore(async ({ store }) => {
+          const created = await store.putLocation(location('l1'));
+          const zone = await store.updateLocation('l1', { trustZone: 'zone-b' });
+          assert.deepEqual(zone, { ...created, trustZone: 'zone-b' });
+          const attributes = await store.updateLocation('l1', { attributes: { city: 'Aarhus' } });
+          assert.deepEqual(attributes, { ...created, trustZone: 'zone-b', attributes: { city: 'Aarhus' } });
+          const tier = await store.updateLocation('l1', { isolationTier: 1 });
+          assert.deepEqual(tier, { ...attributes, isolationTier: 1 });
+          assert.deepEqual(await store.updateLocation('l1', {}), tier);
+          assert.deepEqual(await store.getLocation('l1'), tier);
+          await assert.rejects(store.updateLocation('nope', { trustZone: 'z' }), isMetaError('no-such-location'));
+          await assert.rejects(store.updateLocation('nope', {}), isMetaError('no-such-location'));
+          await assert.rejects(store.updateLocation('l1', { isolationTier: 1.5 }), isMetaError('invalid'));
+        }));
+
+      it('retires a location once: the first time stays, and it is still listed', () =>
+        withStore(async ({ store }) => {
+          await store.putLocation(location('l1'));
+          const retired = await store.retireLocation('l1', 5000);
+          assert.equal(retired.retiredAt, 5000);
+          assert.equal((await store.retireLocation('l1', 9000)).retiredAt, 5000);
+          assert.equal((await store.getLocation('l1'))?.retiredAt, 5000);
+          assert.deepEqual((await store.listLocations()).map((l) => [l.id, l.retiredAt]), [['l1', 5000]]);
+          await assert.rejects(store.retireLocation('nope', 1), isMetaError('no-such-location'));
+        }));
+    });
+
+    describe('admin tokens', () => {
+      const token = (id: string, extra: Partial<NewAdminToken> = {}): NewAdminToken => ({
+        id,
+        tokenHash: `hash-of-${id}`,
+        accessKeyId: 'K1',
+        description: 'for the portal',
+        ...extra,
+      });
+
+      it('stores tokens by hash, with or without an expiry; ids and hashes are unique', () =>
+        withBucket(async ({ store, clock }) => {
+          await store.createAccessKey({ accessKeyId: 'K1', teamId: 't1', wrappedSecret: KEK, defaultScope: 'full' });
+          const lasting = await store.createToken(token('0011223344556677'));
+          assert.deepEqual(lasting, { ...token('0011223344556677'), createdAt: clock.now });
+          const expiring = await store.createToken(token('8899aabbccddeeff', { expiresAt: clock.now + 60_000 }));
+          assert.equal(expiring.expiresAt, clock.now + 60_000);
+          assert.deepEqual(await store.getTokenByHash('hash-of-0011223344556677'), lasting);
+          assert.deepEqual(await store.getTokenByHash('hash-of-8899aabbccddeeff'), expiring);
+          assert.equal(await store.getTokenByHash('hash-of-nothing'), undefined);
+          await assert.rejects(store.createToken(token('0011223344556677', { tokenHash: 'fresh' })), isMetaError('conflict'));
+          await assert.rejects(store.createToken(token('fresh', { tokenHash: 'hash-of-0011223344556677' })), isMetaError('conflict'));
+          await assert.rejects(store.createToken(token('ghost', { accessKeyId: 'nobody' })), isMetaError('no-such-access-key'));
+          assert.equal((await store.listTokens()).length, 2);
+        }));
+
+      it('lists tokens by creation time, all or one key’s, and revokes them (first time kept)', () =>
+        withBucket(async ({ store, clock }) => {
+          await store.createAccessKey({ accessKeyId: 'K1', teamId: 't1', wrappedSecret: KEK, defaultScope: 'full' });
+          await store.createAccessKey({ accessKeyId: 'K2', teamId: 't1', wrappedSecret: KEK, defaultScope: 'read' });
+          await store.createToken(token('c'));
+          clock.now += 10;
+          await store.createToken(token('a', { accessKeyId: 'K2' }));
+          clock.now += 10;
+          await store.createToken(token('b'));
+          assert.deepEqual((await store.listTokens()).map((t) => t.id), ['c', 'a', 'b']);
+          assert.deepEqual((await store.listTokens('K1')).map((t) => t.id), ['c', 'b']);
+          assert.deepEqual(await store.listTokens('K9'), []);
+          clock.now += 10;
+          const revokedAt = clock.now;
+          await store.revokeToken('a');
+          clock.now += 10;
+          await store.revokeToken('a');
+          assert.equal((await store.getTokenByHash('hash-of-a'))?.revokedAt, revokedAt);
+          assert.equal((await store.getTokenByHash('hash-of-b'))?.revokedAt, undefined);
+          await assert.rejects(store.revokeToken('nope'), isMetaError('no-such-token'));
+        }));
+    });
+
+    describe('audit log', () => {
+      const entry = (n: number, extra: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
+        actor: 'AKID1',
+        teamId: 't1',
+        operation: 'PutObject',
+        target: `b1/key-${n}`,
+        result: 'ok',
+        requestId: `req-${n}`,
+        ...extra,
+      });
+
+      it('numbers entries from 1 without gaps and chains each to the one before', () =>
+        withStore(async ({ store, clock }) => {
+          const first = await store.appendAudit(entry(1));
+          assert.deepEqual(first, { ...entry(1), seq: 1, at: clock.now, prevHash: GENESIS_HASH, hash: first.hash });
+          assert.equal(first.hash, auditEntryHash(first));
+          clock.now += 1000;
+          const second = await store.appendAudit(entry(2, { result: 'AccessDenied' }));
+          assert.deepEqual([second.seq, second.at, second.prevHash], [2, clock.now, first.hash]);
+          const listed = await store.listAudit();
+          assert.deepEqual(listed, [first, second]);
+          assert.equal(checkAuditChain(listed), undefined);
+        }));
+
+      it('pages: sinceSeq is exclusive, sinceTime inclusive, limit 1..1000 (default 100), by seq ascending', () =>
+        withStore(async ({ store, clock }) => {
+          for (let n = 1; n <= 105; n++) {
+            await store.appendAudit(entry(n));
+            clock.now += 10;
+          }
+          const seqs = async (query?: AuditQuery): Promise<number[]> => (await store.listAudit(query)).map((e) => e.seq);
+          const firstPage = await store.listAudit();
+          assert.deepEqual(firstPage.map((e) => e.seq), Array.from({ length: 100 }, (_, i) => i + 1));
+          assert.deepEqual(await seqs({ sinceSeq: 100 }), [101, 102, 103, 104, 105]);
+          assert.deepEqual(await seqs({ sinceSeq: 3, limit: 2 }), [4, 5]);
+          const at50 = firstPage[49]?.at ?? 0;
+          assert.deepEqual(await seqs({ sinceTime: at50, limit: 3 }), [50, 51, 52]);
+          assert.deepEqual(await seqs({ sinceTime: at50 + 1, limit: 1 }), [51]);
+          assert.deepEqual(await seqs({ sinceSeq: 60, sinceTime: at50, limit: 2 }), [61, 62]);
+          assert.deepEqual(await seqs({ sinceSeq: 105 }), []);
+          // Pages checked one after another, each from the last entry of the one before.
+          const rest = await store.listAudit({ sinceSeq: 100 });
+          assert.equal(checkAuditChain(rest, firstPage.at(-1)), undefined);
+          await assert.rejects(store.listAudit({ limit: 0 }), isMetaError('invalid'));
+          await assert.rejects(store.listAudit({ limit: 1001 }), isMetaError('invalid'));
+          await assert.rejects(store.listAudit({ sinceSeq: -1 }), isMetaError('invalid'));
+        }));
+
+      it('50 concurrent appends from two stores make one chain: no gap, no fork', () =>
+        withStore(async ({ store, other }) => {
+          const second = await other();
+          const appended = await Promise.all(Array.from({ length: 50 }, (_, n) => (n % 2 === 0 ? store : second).appendAudit(entry(n))));
+          assert.deepEqual(appended.map((e) => e.seq).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+          const listed = await store.listAudit({ limit: 1000 });
+          assert.equal(listed.length, 50);
+          assert.equal(checkAuditChain(listed), undefined);
+          assert.deepEqual(new Set(listed.map((e) => e.requestId)), new Set(appended.map((e) => e.requestId)));
+          assert.equal(new Set(listed.map((e) => e.prevHash)).size, 50);
+        }));
+
+      it('records an entry whatever text it holds: what no engine can store becomes U+FFFD, and the chain holds', () =>
+        withStore(async ({ store }) => {
+          const hostile = await store.appendAudit(entry(1, { actor: 'AK\0ID', target: 'b1/\ud800x' }));
+          assert.deepEqual([hostile.actor, hostile.target], ['AK\ufffdID', 'b1/\ufffdx']);
+          await store.appendAudit(entry(2, { target: 'b1/é 😀' }));
+          const listed = await store.listAudit();
+          assert.deepEqual(listed[0], hostile);
+          assert.equal(listed[1]?.target, 'b1/é 😀');
+          assert.equal(checkAuditChain(listed), undefined);
+        }));
+    });
+
+    describe('probes and outages', () => {
+      it('records samples, lists one location’s since a time (oldest first), and prunes old ones', () =>
+        withStore(async ({ store }) => {
+          await store.recordProbe({ locationId: 'l1', probe: 'upload-1B', at: 1000, ok: true, rttMs: 12.5 });
+          await store.recordProbe({ locationId: 'l1', probe: 'download-1MB', at: 3000, ok: false, rttMs: null });
+          await store.recordProbe({ locationId: 'l1', probe: 'download-1B', at: 2000, ok: true, rttMs: 4 });
+          await store.recordProbe({ locationId: 'l2', probe: 'upload-1MB', at: 2500, ok: true, rttMs: 80 });
+          assert.deepEqual(await store.listProbes('l1', 0), [
+            { locationId: 'l1', probe: 'upload-1B', at: 1000, ok: true, rttMs: 12.5 },
+            { locationId: 'l1', probe: 'download-1B', at: 2000, ok: true, rttMs: 4 },
+            { locationId: 'l1', probe: 'download-1MB', at: 3000, ok: false, rttMs: null },
+          ]);
+          assert.deepEqual((await store.listProbes('l1', 2000)).map((p) => p.at), [2000, 3000]);
+          assert.deepEqual(await store.listProbes('l3', 0), []);
+          assert.equal(await store.pruneProbes(2500), 2);
+          assert.deepEqual((await store.listProbes('l1', 0)).map((p) => p.at), [3000]);
+          assert.deepEqual((await store.listProbes('l2', 0)).map((p) => p.at), [2500]);
+          assert.equal(await store.pruneProbes(2500), 0);
+          await assert.rejects(store.recordProbe({ locationId: 'l1', probe: 'upload-1GB' as ProbeKind, at: 1, ok: true, rttMs: 1 }), isMetaError('invalid'));
+          await assert.rejects(store.recordProbe({ locationId: 'l1', probe: 'upload-1B', at: 1, ok: true, rttMs: -1 }), isMetaError('invalid'));
+        }));
+
+      it('a failure opens an outage or extends the open one; a success ends it; outages are kept and listed oldest first', () =>
+        withStore(async ({ store }) => {
+          const opened = await store.recordProbeFailure('l1', 1000);
+          assert.deepEqual(opened, { id: opened.id, locationId: 'l1', start: 1000, lastFailure: 1000 });
+          assert.deepEqual(await store.recordProbeFailure('l1', 1600), { ...opened, lastFailure: 1600 });
+          await store.recordProbeFailure('l2', 1700);
+          await store.recordProbeSuccess('l1', 2000);
+          // A second success finds nothing open and changes nothing.
+          await store.recordProbeSuccess('l1', 2500);
+          await store.recordProbeSuccess('l3', 2500);
+          const reopened = await store.recordProbeFailure('l1', 3000);
+          assert.notEqual(reopened.id, opened.id);
+          assert.deepEqual(await store.listOutages('l1'), [
+            { ...opened, lastFailure: 1600, end: 2000 },
+            { id: reopened.id, locationId: 'l1', start: 3000, lastFailure: 3000 },
+          ]);
+          assert.deepEqual((await store.listOutages('l2')).map((o) => [o.start, o.end]), [[1700, undefined]]);
+          assert.deepEqual(await store.listOutages('l3'), []);
+          // Pruning samples keeps outages.
+          await store.pruneProbes(Number.MAX_SAFE_INTEGER);
+          assert.equal((await store.listOutages('l1')).length, 2);
+        }));
+
+      it('concurrent failures from two stores open one outage', () =>
+        withStore(async ({ store, other }) => {
+          const second = await other();
+          const outages = await Promise.all(Array.from({ length: 10 }, (_, n) => (n % 2 === 0 ? store : second).recordProbeFailure('l1', 1000 + n)));
+          assert.equal(new Set(outages.map((o) => o.id)).size, 1);
+          const listed = await store.listOutages('l1');
+          assert.deepEqual(listed.map((o) => [o.lastFailure, o.end]), [[1009, undefined]]);
+        }));
+    });
+
+    describe('settings', () => {
+      it('stores JSON settings every store on the database sees; an unknown one is undefined', () =>
+        withStore(async ({ store, other }) => {
+          assert.equal(await store.getSetting('cache'), undefined);
+          await store.putSetting('cache', { enabled: true, maxSizeBytes: 1 << 30, mimeBlacklist: ['video/*'] });
+          const second = await other();
+          assert.deepEqual(await second.getSetting('cache'), { enabled: true, maxSizeBytes: 1 << 30, mimeBlacklist: ['video/*'] });
+          await second.putSetting('cache', { enabled: false });
+          assert.deepEqual(await store.getSetting('cache'), { enabled: false });
+          await store.putSetting('flag', false);
+          assert.equal(await store.getSetting('flag'), false);
+          await store.putSetting('nothing', null);
+          assert.equal(await store.getSetting('nothing'), null);
+          await assert.rejects(store.putSetting('bad', undefined), isMetaError('invalid'));
         }));
     });
   });
