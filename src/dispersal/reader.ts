@@ -4,7 +4,7 @@ import type { GfKernel } from '../core/gf256/kernel.ts';
 import { decodeObject, type BadFragmentReason, type ByteRange, type GatherStrategy } from '../core/pipeline.ts';
 import { fragmentKey, locationOf, type DispersedObject } from './placement.ts';
 import type { LocationRegistry, LocationRuntime } from './registry.ts';
-import { DEFAULT_REQUEST_TIMEOUT_MS, getFragment } from './requests.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, getFragment, reportHashMismatch } from './requests.ts';
 
 export interface ReadOptions {
   readonly kernel: GfKernel;
@@ -104,7 +104,10 @@ export function hedgedGather(object: DispersedObject, registry: LocationRegistry
         inFlight.delete(p);
         const reason = assembler.offer(p, bytes);
         if (reason !== null) {
-          if (INTEGRITY_FAILURES.has(reason)) rt.health.recordFailure('integrity');
+          if (INTEGRITY_FAILURES.has(reason)) {
+            rt.health.recordFailure('integrity');
+            reportHashMismatch(rt);
+          }
           options.onBadFragment?.(g, p, rt.location.id, reason);
         }
         if (assembler.complete) finish();

@@ -11,6 +11,8 @@ export interface LocationRuntime {
   readonly health: LocationHealth;
   /** Being retired: no new fragments go there; evacuation moves the existing ones away. */
   readonly retired: boolean;
+  /** The registry's observer as it is now (read on every request: the composition root may set it later). */
+  readonly observer?: FragmentObserver | undefined;
 }
 
 /** Told about every fragment request and every fragment that failed its hash check (metrics). */
@@ -22,7 +24,7 @@ export interface FragmentObserver {
 export class LocationRegistry {
   /** Set by the composition root; undefined: nobody is told. */
   observer: FragmentObserver | undefined;
-  private readonly entries = new Map<string, { location: Location; store: FragmentStore; health: LocationHealth; retired: boolean }>();
+  private readonly entries = new Map<string, { location: Location; store: FragmentStore; health: LocationHealth; retired: boolean; readonly observer: FragmentObserver | undefined }>();
   private readonly healthOptions: Partial<HealthOptions>;
 
   constructor(healthOptions: Partial<HealthOptions> = {}) {
@@ -32,7 +34,8 @@ export class LocationRegistry {
   add(location: Location, store: FragmentStore): LocationRuntime {
     validateLocation(location);
     if (this.entries.has(location.id)) throw new DispersalError('invalid-location', `location ${location.id} is already registered`);
-    const entry = { location, store, health: new LocationHealth(this.healthOptions), retired: false };
+    const currentObserver = (): FragmentObserver | undefined => this.observer;
+    const entry = { location, store, health: new LocationHealth(this.healthOptions), retired: false, get observer(): FragmentObserver | undefined { return currentObserver(); } };
     this.entries.set(location.id, entry);
     return entry;
   }

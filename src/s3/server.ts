@@ -66,6 +66,53 @@ export interface S3FrontDoorOptions<P extends SigV4Credential> {
   readonly onRequestDone?: (record: S3RequestRecord<P>) => void;
 }
 
+/** What a request revealed about itself so far: the material of its S3RequestRecord. */
+interface RequestSeen<P> {
+  operation: string;
+  bucket: string | undefined;
+  key: string | undefined;
+  principal: P | undefined;
+  accessKeyId: string | undefined;
+  errorCode: string | undefined;
+  authFailed: boolean;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** The access key a request claims (Authorization header or X-Amz-Credential), before anything is verified. */
+function claimedAccessKeyId(authorization: string | undefined, rawQuery: string): string | undefined {
+  let credential: string | undefined;
+  if (authorization !== undefined) {
+    credential = /Credential=([^,\s]+)/.exec(authorization)?.[1];
+  } else {
+    const param = rawQuery.split('&').find((p) => p.startsWith('X-Amz-Credential='));
+    if (param !== undefined) {
+      try {
+        credential = decodeURIComponent(param.slice('X-Amz-Credential='.length).replace(/\+/g, ' '));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  if (credential === undefined) return undefined;
+  const parts = credential.split('/');
+  // <key>/<date>/<region>/<service>/aws4_request; a key may itself contain '/'.
+  const accessKeyId = parts.length >= 5 ? parts.slice(0, -4).join('/') : parts[0];
+  return accessKeyId === '' ? undefined : accessKeyId;
+}
+
+/** The same chunks, each counted on its way through. */
+function counted<T extends Uint8Array | string>(source: AsyncIterable<T>, count: (bytes: number) => void): AsyncIterable<T> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const chunk of source) {
+        count(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
+        yield chunk;
+      }
+    },
+  };
+}
+
 function headerRecord(req: IncomingMessage): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(req.headers)) out[name] = Array.isArray(value) ? value.join(',') : value;
@@ -132,20 +179,35 @@ export function createS3Listener<P extends SigV4Credential>(options: S3FrontDoor
   const now = options.now ?? (() => new Date());
   const verifier = createSigV4Verifier({ lookup: options.lookup, now });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, seen: RequestSeen<P>): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
     const headers = headerRecord(req);
     const method = (req.method ?? 'GET').toUpperCase();
+    seen.accessKeyId = claimedAccessKeyId(headers.authorization, rawQuery);
     const target = parseTarget(rawPath, rawQuery, headers.host, options.baseDomain);
+    // What the path names, until routing says what the operation is about (or fails).
+    seen.bucket = target.bucket;
+    seen.key = target.key;
     const op = routeOperation(method, target, headers);
+    seen.operation = op.kind;
+    seen.bucket = 'bucket' in op ? op.bucket : undefined;
+    seen.key = 'key' in op ? op.key : undefined;
     const auth = await verifier.verify({ method, path: rawPath, query: rawQuery, headers });
-    if (auth.kind === 'rejected') throw auth.error;
-    if (auth.kind === 'anonymous') throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request with an access key (SigV4).');
+    if (auth.kind === 'rejected') {
+      seen.authFailed = true;
+      throw auth.error;
+    }
+    if (auth.kind === 'anonymous') {
+      seen.authFailed = true;
+      throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request with an access key (SigV4).');
+    }
+    seen.principal = auth.principal;
+    seen.accessKeyId = auth.accessKeyId;
     await options.authorize?.(auth.principal, accessOf(op), op);
-    const body = openRequestBody(auth, headers, req);
+    const body = openRequestBody(auth, headers, counted<Uint8Array>(req, (n) => { seen.bytesIn += n; }));
     const response = await dispatch({ backend: options.backend, principal: auth.principal, headers, query: target.query, body, region, signed: true }, op);
     res.statusCode = response.status;
     for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, value);
@@ -153,14 +215,16 @@ export function createS3Listener<P extends SigV4Credential>(options: S3FrontDoor
     if (payload === undefined || method === 'HEAD') {
       res.end();
     } else if (typeof payload === 'string' || payload instanceof Uint8Array) {
-      res.setHeader('content-length', Buffer.byteLength(payload));
+      const length = Buffer.byteLength(payload);
+      res.setHeader('content-length', length);
+      seen.bytesOut += length;
       res.end(payload);
     } else {
-      await pipeline(Readable.from(payload), res);
+      await pipeline(Readable.from(counted(payload, (n) => { seen.bytesOut += n; })), res);
     }
   }
 
-  function sendError(req: IncomingMessage, res: ServerResponse, requestId: string, error: unknown): void {
+  function sendError(req: IncomingMessage, res: ServerResponse, requestId: string, error: unknown, seen: RequestSeen<P>): void {
     let s3: S3Error;
     if (error instanceof S3Error) s3 = error;
     else if (isS3AuthError(error) && isS3ErrorCode(error.code)) {
@@ -169,6 +233,7 @@ export function createS3Listener<P extends SigV4Credential>(options: S3FrontDoor
       options.onInternalError?.(error, requestId);
       s3 = new S3Error('InternalError');
     }
+    seen.errorCode = s3.code;
     if (res.headersSent) {
       res.destroy();
       return;
@@ -183,17 +248,62 @@ export function createS3Listener<P extends SigV4Credential>(options: S3FrontDoor
     const body = xmlDocument('Error', { Code: s3.code, Message: s3.message, ...s3.extra, Resource: (req.url ?? '/').split('?')[0], RequestId: requestId }, null);
     res.setHeader('content-type', 'application/xml');
     res.setHeader('content-length', Buffer.byteLength(body));
+    seen.bytesOut += Buffer.byteLength(body);
     res.end(body);
   }
 
+  /** Tells `onRequestDone` once, when the response finished or the connection closed before that. */
+  function observe(res: ServerResponse, requestId: string, seen: RequestSeen<P>, started: number): void {
+    const done = options.onRequestDone;
+    if (done === undefined) return;
+    let told = false;
+    const tell = (): void => {
+      if (told) return;
+      told = true;
+      try {
+        done({
+          requestId,
+          operation: seen.operation,
+          bucket: seen.bucket,
+          key: seen.key,
+          principal: seen.principal,
+          accessKeyId: seen.accessKeyId,
+          status: res.statusCode,
+          errorCode: seen.errorCode,
+          authFailed: seen.authFailed,
+          bytesIn: seen.bytesIn,
+          bytesOut: seen.bytesOut,
+          durationMs: performance.now() - started,
+        });
+      } catch {
+        // An observer must not break the request path; metrics and audit are best effort here.
+      }
+    };
+    res.once('finish', tell);
+    res.once('close', tell);
+  }
+
   return (req, res) => {
+    const started = performance.now();
     const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const seen: RequestSeen<P> = {
+      operation: 'Unknown',
+      bucket: undefined,
+      key: undefined,
+      principal: undefined,
+      accessKeyId: undefined,
+      errorCode: undefined,
+      authFailed: false,
+      bytesIn: 0,
+      bytesOut: 0,
+    };
+    observe(res, requestId, seen, started);
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', requestId);
     res.setHeader('server', 'Dispersa');
     res.setHeader('date', now().toUTCString());
-    handle(req, res).catch((error: unknown) => {
-      sendError(req, res, requestId, error);
+    handle(req, res, seen).catch((error: unknown) => {
+      sendError(req, res, requestId, error, seen);
     });
   };
 }
