@@ -12,7 +12,8 @@ export class MemoryStore implements FragmentStore {
     return Promise.resolve().then(() => {
       assertValidKey(key);
       throwIfAborted(signal);
-      this.#fragments.set(key, bytes.slice());
+      // A copy the caller cannot change afterwards (Buffer#slice would share the caller's memory).
+      this.#fragments.set(key, new Uint8Array(bytes));
     });
   }
 
