@@ -1,7 +1,6 @@
 // The gateway's object service behind the S3 front door: buckets and objects in metadata, bytes coded and dispersed.
 
 import type { GfKernel } from '../core/gf256/kernel.ts';
-import { parseManifest } from '../core/format/manifest.ts';
 import type { FragmentPool } from '../core/pipeline.ts';
 import { CodecError } from '../core/pipeline.ts';
 import {
@@ -37,7 +36,9 @@ import type {
 import { parseChecksumAlgorithm } from '../s3/checksums.ts';
 import { S3Error } from '../s3/errors.ts';
 import { MAX_PARTS, planCompletion } from '../s3/multipart.ts';
+import type { ObjectCache } from './cache.ts';
 import type { KeyCustody } from './custody.ts';
+import { PARTS_LAYOUT_VERSION, segmentsOf, type Segment, type StoredPartRef } from './layout.ts';
 
 /** Who is asking: an access key of a team. */
 export interface GatewayPrincipal extends SigV4Credential {
@@ -58,6 +59,8 @@ export interface GatewayBackendOptions {
   readonly requestTimeoutMs: number;
   /** Told about background failures (GC, repair queueing); never shown to clients. */
   readonly onBackgroundError: (error: unknown) => void;
+  /** The local cache of whole plaintext objects, when configured (it may still be switched off in its settings). */
+  readonly cache?: ObjectCache;
 }
 
 const SCOPE_RANK: Record<Scope, number> = { none: 0, read: 1, full: 2 };
@@ -71,49 +74,6 @@ export function parsePolicyDocument(document: unknown, registry: LocationRegistr
     throw new Error(`stored storage policy is invalid: ${(error as Error).message}`, { cause: error });
   }
   return policy;
-}
-
-function parseDispersed(value: unknown): DispersedObject {
-  const v = value as { manifest?: unknown; placement?: DispersedObject['placement'] };
-  if (v.placement === undefined) throw new Error('stored object has no placement');
-  return { manifest: parseManifest(v.manifest), placement: v.placement };
-}
-
-/*
- * The `dispersed` JSON of an object version has one of two shapes:
- *   a DispersedObject {manifest, placement}             an object written by one PutObject (or a copy)
- *   {version: 1, parts: [{partNumber, size, etag, dispersed: DispersedObject}]}
- *                                                       a multipart object: its parts in object order, each coded
- *                                                       and dispersed on its own (fragments named by the part's id)
- * Both stay readable forever; a new shape gets a new `version`.
- */
-export const PARTS_LAYOUT_VERSION = 1;
-
-/** One stretch of an object's bytes stored as one DispersedObject. */
-interface Segment {
-  readonly offset: number;
-  readonly size: number;
-  readonly object: DispersedObject;
-}
-
-interface StoredPartRef {
-  readonly partNumber: number;
-  readonly size: number;
-  readonly etag: string;
-  readonly dispersed: unknown;
-}
-
-/** The DispersedObjects an object version (or a GC locator) is made of, with their offsets in the object. */
-function segmentsOf(value: unknown, size: number): Segment[] {
-  const v = value as { version?: unknown; parts?: unknown };
-  if (v.parts === undefined) return [{ offset: 0, size, object: parseDispersed(value) }];
-  if (v.version !== PARTS_LAYOUT_VERSION || !Array.isArray(v.parts)) throw new Error(`stored multipart layout has unknown version ${JSON.stringify(v.version)}`);
-  let offset = 0;
-  return (v.parts as StoredPartRef[]).map((part) => {
-    const segment = { offset, size: part.size, object: parseDispersed(part.dispersed) };
-    offset += part.size;
-    return segment;
-  });
 }
 
 /** The stretches of `segments` a byte range touches, each with the range within it (undefined: all of it). */
@@ -273,7 +233,13 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
 
   async putObject(p: GatewayPrincipal, input: PutObjectInput): Promise<ObjectInfo> {
     const bucket = await this.bucketFor(p, input.bucket, 'full');
-    const { id, object, digests, settled } = await this.writeDispersed(bucket, input.key, undefined, input.body, input.finish);
+    // The plaintext is teed into the cache as it streams by, and kept only once committed; the cache never fails a PUT.
+    const fill = this.o.cache?.fill({ bucket: bucket.name, key: input.key, contentType: input.headers.contentType });
+    const discard = (error: unknown): never => {
+      fill?.discard();
+      throw error;
+    };
+    const { id, object, digests, settled } = await this.writeDispersed(bucket, input.key, undefined, fill?.pass(input.body) ?? input.body, input.finish).catch(discard);
     const committed = await this.o.meta.commitObject({
       bucket: bucket.name,
       key: input.key,
@@ -284,7 +250,9 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
       userMetadata: input.userMetadata,
       checksums: digests.checksums,
       dispersed: object,
-    });
+    }).catch(discard);
+    fill?.commit(committed.object.versionId);
+    if (committed.replaced !== undefined) this.o.cache?.forgetVersion(committed.replaced.versionId);
     this.queueRepairs(id, settled);
     if (committed.replaced !== undefined) this.collectGarbageSoon();
     return infoOf(committed.object);
@@ -303,6 +271,9 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
 
   async getObject(p: GatewayPrincipal, bucket: string, key: string, range: { start: number; end: number } | undefined): Promise<GetResult> {
     const { bucket: b, object } = await this.objectFor(p, bucket, key);
+    // Asked only now, authorised and for the current version: the cache answers for exactly that version id.
+    const cached = await this.o.cache?.read(object, range);
+    if (cached !== undefined) return { info: infoOf(object), body: cached };
     const bucketKek = this.o.custody.bucketKey(b.name, b.wrappedKek);
     // A multipart object is read part by part: only the parts (and within them the generations) the range touches.
     const pieces = segmentsFor(segmentsOf(object.dispersed, object.size), range);
@@ -325,7 +296,7 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
       if (error instanceof CodecError) throw new S3Error('ServiceUnavailable', 'Not enough fragments of the object are reachable right now; try again later');
       throw error;
     });
-    async function* chunks(): AsyncGenerator<Uint8Array> {
+    async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {
       if (first.done !== true) yield first.value;
       yield* reader;
       for (const piece of rest) {
@@ -333,7 +304,8 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
         yield* reader;
       }
     }
-    const gen = chunks();
+    // A whole-object read fills the cache on the way (kept only when read to its end).
+    const gen = range === undefined && this.o.cache !== undefined ? this.o.cache.readThrough(object, chunks()) : chunks();
     // Ending the body early (a client gone, a copy refused) also ends the part being read, even before the first chunk.
     const body: AsyncIterable<Uint8Array> = {
       [Symbol.asyncIterator]: () => ({
@@ -351,6 +323,8 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
   async deleteObject(p: GatewayPrincipal, bucket: string, key: string): Promise<void> {
     await this.bucketFor(p, bucket, 'full');
     const removed = await this.o.meta.deleteObject(bucket, key);
+    this.o.cache?.forgetKey(bucket, key);
+    if (removed !== undefined) this.o.cache?.forgetVersion(removed.versionId);
     if (removed !== undefined) this.collectGarbageSoon();
   }
 
@@ -509,6 +483,7 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
       if (isMetaError(error, 'invalid-part')) throw new S3Error('InvalidPart', 'A part was uploaded again while the upload was being completed');
       throw error;
     }
+    if (committed.replaced !== undefined) this.o.cache?.forgetVersion(committed.replaced.versionId);
     // Parts not chosen, and the version this one replaced, were queued for GC in the same transaction.
     this.collectGarbageSoon();
     return infoOf(committed.object);
