@@ -38,7 +38,9 @@ import { S3Error } from '../s3/errors.ts';
 import { MAX_PARTS, planCompletion } from '../s3/multipart.ts';
 import type { ObjectCache } from './cache.ts';
 import type { KeyCustody } from './custody.ts';
-import { PARTS_LAYOUT_VERSION, segmentsOf, type Segment, type StoredPartRef } from './layout.ts';
+import { VaultError } from './key-vault.ts';
+import { PARTS_LAYOUT_VERSION, segmentsOf, storedBytesOf, type Segment, type StoredPartRef } from './layout.ts';
+import { dispersalPolicyOfStored } from './policy-document.ts';
 
 /** Who is asking: an access key of a team. */
 export interface GatewayPrincipal extends SigV4Credential {
@@ -67,8 +69,9 @@ const SCOPE_RANK: Record<Scope, number> = { none: 0, read: 1, full: 2 };
 
 /** The stored form of a storage policy: what dispersal needs, validated whenever it is read. */
 export function parsePolicyDocument(document: unknown, registry: LocationRegistry): DispersalPolicy {
-  const policy = document as DispersalPolicy;
+  let policy: DispersalPolicy;
   try {
+    policy = dispersalPolicyOfStored(document);
     validateDispersalPolicy(policy, registry);
   } catch (error) {
     throw new Error(`stored storage policy is invalid: ${(error as Error).message}`, { cause: error });
@@ -127,6 +130,16 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
     return bucket;
   }
 
+  /** The bucket's key; a bucket whose key was destroyed (crypto-shredded, metadata restored from a copy) has none. */
+  private bucketKek(bucket: Bucket): Uint8Array {
+    try {
+      return this.o.custody.bucketKey(bucket.name, bucket.wrappedKek);
+    } catch (error) {
+      if (error instanceof VaultError && error.kind === 'destroyed') throw new S3Error('NoSuchBucket', 'The bucket was crypto-shredded: its key is destroyed and its objects can never be read again', { BucketName: bucket.name });
+      throw error;
+    }
+  }
+
   private async policyOf(bucket: Bucket): Promise<DispersalPolicy> {
     const stored = await this.o.meta.getPolicy(bucket.policyName, bucket.policyVersion);
     if (stored === undefined) throw new Error(`bucket ${bucket.name} refers to a missing policy ${bucket.policyName} v${bucket.policyVersion}`);
@@ -159,13 +172,15 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
   }
 
   async deleteBucket(p: GatewayPrincipal, name: string): Promise<void> {
-    await this.bucketFor(p, name, 'full');
+    const bucket = await this.bucketFor(p, name, 'full');
     try {
       await this.o.meta.deleteBucket(name);
     } catch (error) {
       if (isMetaError(error, 'bucket-not-empty')) throw new S3Error('BucketNotEmpty', undefined, { BucketName: name });
       throw error;
     }
+    // An empty bucket's key protects nothing any more; a bucket created later under the name gets a new one.
+    this.o.custody.destroyBucketKey(bucket.wrappedKek);
     this.collectGarbageSoon();
   }
 
@@ -190,7 +205,7 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
     finish: () => { readonly etag: string; readonly checksums: Readonly<Record<string, string>> },
   ): Promise<{ id: string; object: DispersedObject; digests: { readonly etag: string; readonly checksums: Readonly<Record<string, string>> }; settled: Promise<readonly { generation: number; packetIndex: number }[]> }> {
     const policy = await this.policyOf(bucket);
-    const bucketKek = this.o.custody.bucketKey(bucket.name, bucket.wrappedKek);
+    const bucketKek = this.bucketKek(bucket);
     let versionId: string | undefined;
     let result;
     try {
@@ -250,6 +265,7 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
       userMetadata: input.userMetadata,
       checksums: digests.checksums,
       dispersed: object,
+      storedSize: storedBytesOf(object, object.manifest.size),
     }).catch(discard);
     fill?.commit(committed.object.versionId);
     if (committed.replaced !== undefined) this.o.cache?.forgetVersion(committed.replaced.versionId);
@@ -274,7 +290,7 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
     // Asked only now, authorised and for the current version: the cache answers for exactly that version id.
     const cached = await this.o.cache?.read(object, range);
     if (cached !== undefined) return { info: infoOf(object), body: cached };
-    const bucketKek = this.o.custody.bucketKey(b.name, b.wrappedKek);
+    const bucketKek = this.bucketKek(b);
     // A multipart object is read part by part: only the parts (and within them the generations) the range touches.
     const pieces = segmentsFor(segmentsOf(object.dispersed, object.size), range);
     const open = (piece: (typeof pieces)[number]): AsyncGenerator<Uint8Array, void, undefined> =>
@@ -284,7 +300,7 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
         requestTimeoutMs: this.o.requestTimeoutMs,
         ...(piece.range === undefined ? {} : { range: piece.range }),
         onBadFragment: (generation, packetIndex, _location, reason) => {
-          void this.o.meta.enqueueRepair({ versionId: piece.object.manifest.objectVersionId, generation, packetIndex, reason }).catch(this.o.onBackgroundError);
+          void this.o.meta.enqueueRepair({ versionId: object.versionId, generation, packetIndex, reason }).catch(this.o.onBackgroundError);
         },
       });
     const [head, ...rest] = pieces;
@@ -410,6 +426,7 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
         etag: digests.etag,
         checksums: digests.checksums,
         dispersed: object,
+        storedSize: storedBytesOf(object, object.manifest.size),
       });
     } catch (error) {
       // Aborted or completed meanwhile: this part's fragments are collected with its intent.
@@ -475,6 +492,7 @@ export class GatewayBackend implements S3Backend<GatewayPrincipal> {
           userMetadata: info.userMetadata,
           checksums: plan.checksums,
           dispersed,
+          storedSize: storedBytesOf(dispersed, plan.size),
         },
         plan.parts.map((part) => ({ partNumber: part.partNumber, versionId: part.versionId })),
       );

@@ -69,3 +69,12 @@ export function withPlacements(value: unknown, placements: readonly Placement[])
     parts: parts.map((part, i) => ({ ...part, dispersed: { ...(part.dispersed as Record<string, unknown>), placement: placementAt(i) } })),
   };
 }
+
+/** Bytes the fragments of a stored `dispersed` value take on locations (every segment, every generation). */
+export function storedBytesOf(value: unknown, size: number): number {
+  let total = 0;
+  for (const segment of segmentsOf(value, size)) {
+    for (const generation of segment.object.manifest.generations) for (const f of generation.fragments) total += f.size;
+  }
+  return total;
+}
