@@ -18,12 +18,18 @@ describe('dispersa command', () => {
   });
   it('prints its version and usage', () => {
     assert.match(run('version').stdout, /^dispersa \d+\.\d+\.\d+/);
-    assert.match(run('help').stdout, /usage: dispersa <command>/);
+    assert.match(run('--version').stdout, /^dispersa \d+\.\d+\.\d+/);
+    for (const args of [['help'], ['--help'], []]) {
+      const r = run(...args);
+      assert.equal(r.status, 0, args.join(' '));
+      assert.match(r.stdout, /Usage: dispersa <command>/);
+    }
   });
-  it('refuses an unknown command with exit code 2 and the usage', () => {
+  it('refuses an unknown command with exit code 2 and a pointer to the usage', () => {
     const r = run('frobnicate');
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /unknown command "frobnicate"/);
+    assert.match(r.stderr, /unknown command 'frobnicate'/);
+    assert.match(r.stderr, /--help/);
   });
   it('refuses an unknown GF backend with a clear message', () => {
     const r = spawnSync(process.execPath, [bin, 'selftest'], { encoding: 'utf8', env: { ...process.env, DISPERSA_GF_BACKEND: 'avx9000' } });
