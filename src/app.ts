@@ -242,6 +242,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       rootTeam: ROOT_TEAM,
       defaultPolicy: DEFAULT_POLICY,
       version: packageVersion(),
+      s3Url: running.url,
       ...(config.portalDir === undefined ? {} : { portalDir: config.portalDir }),
       now: Date.now,
       log,

@@ -158,6 +158,8 @@ export interface CacheStats {
   readonly misses: number;
   readonly evictions: number;
   readonly corruptions: number;
+  /** Copies the cache could not keep (disk full, write errors): dropped, never served. */
+  readonly failures: number;
 }
 
 export interface CacheService {
@@ -216,6 +218,8 @@ export interface AdminDeps {
   readonly rootTeam: string;
   readonly defaultPolicy: string;
   readonly version: string;
+  /** The S3 endpoint's base URL, as clients (the portal) should call it. */
+  readonly s3Url?: string;
   /** Static files of the portal, served at `/` when present. */
   readonly portalDir?: string;
   readonly now: () => number;

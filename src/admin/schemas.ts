@@ -93,6 +93,7 @@ export const systemSchema = response(
   'System',
   z.strictObject({
     version: z.string(),
+    s3_url: z.string().nullable().meta({ description: 'The S3 endpoint clients (the portal) call.' }),
     gf_backend: z.string(),
     metadata_engine: z.enum(['sqlite', 'postgres']),
     repair_queue_depth: count,
@@ -413,7 +414,7 @@ const cacheFields = {
 export const cacheSettingsSchema = response('CacheSettings', z.strictObject(cacheFields));
 export const cacheStatsSchema = response(
   'CacheStats',
-  z.strictObject({ entries: count, bytes: count, hits: count, misses: count, evictions: count, corruptions: count }),
+  z.strictObject({ entries: count, bytes: count, hits: count, misses: count, evictions: count, corruptions: count, failures: count.meta({ description: 'Copies the cache could not keep (disk full, write errors): dropped, never served.' }) }),
 );
 export const cacheViewSchema = response('Cache', z.strictObject({ settings: cacheSettingsSchema, stats: cacheStatsSchema }));
 export const cacheUpdateSchema = request('CacheUpdate', z.strictObject(cacheFields).partial());

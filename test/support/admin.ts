@@ -191,7 +191,7 @@ export class FakeTelemetry implements TelemetryService {
 
 export class FakeCache implements CacheService {
   current: CacheSettings = { enabled: false, maxSizeBytes: 1 << 30, minFreeDiskBytes: 1 << 28, maxFileSizeBytes: 1 << 26, mimeBlacklist: ['video/*'], readThrough: true, encrypt: false };
-  readonly counters: CacheStats = { entries: 2, bytes: 2048, hits: 5, misses: 1, evictions: 0, corruptions: 0 };
+  readonly counters: CacheStats = { entries: 2, bytes: 2048, hits: 5, misses: 1, evictions: 0, corruptions: 0, failures: 0 };
 
   settings(): CacheSettings {
     return this.current;

@@ -10,9 +10,9 @@ export const systemRoutes: readonly Route[] = [
     method: 'GET',
     path: '/api/v1/system',
     operationId: 'system',
-    summary: 'Version, GF backend, metadata engine, repair queue, last scrub, running jobs, location health',
+    summary: 'Version, S3 endpoint, GF backend, metadata engine, repair queue, last scrub, running jobs, location health',
     tag: 'system',
-    auth: 'admin',
+    auth: 'any',
     responses: [{ status: 200, description: 'The gateway', schema: systemSchema }],
     handle: async ({ deps }) => {
       const views = await deps.locations.list();
@@ -20,6 +20,7 @@ export const systemRoutes: readonly Route[] = [
       const lastScrub = deps.jobs.lastScrub();
       return json(200, systemSchema, {
         version: deps.version,
+        s3_url: deps.s3Url ?? null,
         gf_backend: getGfKernel().backend,
         metadata_engine: deps.meta.engine,
         repair_queue_depth: await deps.meta.repairQueueDepth(),
