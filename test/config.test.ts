@@ -9,6 +9,8 @@ const files: Record<string, string> = {
   'typo.json': JSON.stringify({ dataDirectory: '/x' }),
   'bad-port.json': JSON.stringify({ port: 70000 }),
   'broken.json': '{ "port": ',
+  'admin.json': JSON.stringify({ adminPort: 9401, probeIntervalSeconds: 0, cache: { enabled: true, max_size_bytes: 1048576 } }),
+  'bad-cache.json': JSON.stringify({ cache: 'on' }),
 };
 const read = (path: string): string => {
   const text = files[path];
@@ -43,5 +45,16 @@ describe('serve settings', () => {
     refuses(['--config', 'broken.json'], {}, /config file broken.json/);
     refuses(['--config', 'missing.json'], {}, /config file missing.json: ENOENT/);
     refuses(['--colour', 'blue'], {}, /colour/);
+    refuses(['--config', 'bad-cache.json'], {}, /cache must be an object/);
+    refuses([], { DISPERSA_ADMIN_PORT: '99999' }, /DISPERSA_ADMIN_PORT: port must be an integer/);
+  });
+
+  it('take the admin port, the probe interval and the cache settings (file only) like the rest', () => {
+    const settings = resolveServeSettings(['--config', 'admin.json'], {}, read);
+    assert.equal(settings.adminPort, 9401);
+    assert.equal(settings.probeIntervalSeconds, 0);
+    assert.deepEqual(settings.cache, { enabled: true, max_size_bytes: 1048576 });
+    assert.equal(resolveServeSettings(['--config', 'admin.json', '--admin-port', '0'], { DISPERSA_ADMIN_PORT: '9500' }, read).adminPort, 0);
+    assert.equal(resolveServeSettings([], { DISPERSA_PROBE_INTERVAL_SECONDS: '30' }, read).probeIntervalSeconds, 30);
   });
 });
