@@ -52,6 +52,13 @@ it('src/core imports only itself and pure Node built-ins', () => {
 const LAYERS: Record<string, readonly string[]> = {
   stores: ['stores'],
   dispersal: ['dispersal', 'core', 'stores'],
+  meta: ['meta'],
+  s3: ['s3'],
+  edge: ['edge', 's3', 'stores'],
+  objects: ['objects', 'core', 'dispersal', 'stores', 'meta', 's3'],
+  admin: ['admin', 'objects', 'core', 'dispersal', 'stores', 'meta', 's3'],
+  // The command line sits on top: it starts the servers (app.ts, config.ts) and talks to the admin API.
+  cli: ['cli', 'admin', 'objects', 'core', 'dispersal', 'stores', 'meta', 's3', 'edge', 'app.ts', 'config.ts'],
 };
 
 it('layers import downward only', () => {

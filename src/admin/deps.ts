@@ -3,7 +3,11 @@
 import type { HealthSnapshot } from '../dispersal/health.ts';
 import type { LocationRegistry } from '../dispersal/registry.ts';
 import type { AccessKey, AuditEntry, LocationRecord, MetadataStore, NewAuditEntry, Outage, ProbeKind } from '../meta/types.ts';
+import type { CacheService } from '../objects/cache-settings.ts';
 import type { KeyCustody } from '../objects/custody.ts';
+
+export { ControlError, type ControlErrorKind } from '../objects/control-error.ts';
+export type { CacheService, CacheSettings, CacheStats } from '../objects/cache-settings.ts';
 
 /** How a location's store is reached. `secretAccessKey` is accepted on input only and stored wrapped. */
 export type LocationStoreSpec =
@@ -35,21 +39,6 @@ export interface LocationView {
   readonly status: LocationStatus;
   /** Live health of this gateway's view of it; undefined when it is not loaded (retired). */
   readonly health: HealthSnapshot | undefined;
-}
-
-/** Errors the services throw for bad requests; the admin API maps `kind` to an HTTP status. */
-export type ControlErrorKind = 'invalid' | 'not-found' | 'conflict' | 'unavailable' | 'forbidden';
-
-export class ControlError extends Error {
-  readonly kind: ControlErrorKind;
-  /** Field-level details, e.g. [{ path: 'store.endpoint', message: 'must be a URL' }]. */
-  readonly errors: readonly { readonly path: string; readonly message: string }[];
-  constructor(kind: ControlErrorKind, message: string, errors: readonly { readonly path: string; readonly message: string }[] = []) {
-    super(message);
-    this.name = 'ControlError';
-    this.kind = kind;
-    this.errors = errors;
-  }
 }
 
 export interface LocationService {
@@ -137,36 +126,6 @@ export interface TelemetryService {
   summary(locationId: string, options: { readonly sinceMs: number; readonly samples: boolean }): Promise<LocationTelemetry>;
   /** Probes every location now (also runs on its schedule). */
   probeAll(): Promise<void>;
-}
-
-export interface CacheSettings {
-  readonly enabled: boolean;
-  readonly maxSizeBytes: number;
-  readonly minFreeDiskBytes: number;
-  readonly maxFileSizeBytes: number;
-  /** MIME types (exact, or `type/*`) never cached. */
-  readonly mimeBlacklist: readonly string[];
-  readonly readThrough: boolean;
-  /** Encrypt cached files with a gateway-local key. */
-  readonly encrypt: boolean;
-}
-
-export interface CacheStats {
-  readonly entries: number;
-  readonly bytes: number;
-  readonly hits: number;
-  readonly misses: number;
-  readonly evictions: number;
-  readonly corruptions: number;
-  /** Copies the cache could not keep (disk full, write errors): dropped, never served. */
-  readonly failures: number;
-}
-
-export interface CacheService {
-  settings(): CacheSettings;
-  /** Validates and applies (persisted for the next start); `invalid` with the field on a bad value. */
-  update(change: Partial<CacheSettings>): Promise<CacheSettings>;
-  stats(): CacheStats;
 }
 
 /** Who did something, for the audit log. */

@@ -4,7 +4,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherGCM } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, statfs as nodeStatfs, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ControlError, type CacheService, type CacheSettings, type CacheStats } from '../admin/deps.ts';
+import type { CacheService, CacheSettings, CacheStats } from './cache-settings.ts';
+import { ControlError } from './control-error.ts';
 import type { MetadataStore } from '../meta/types.ts';
 
 /*
