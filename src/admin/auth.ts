@@ -55,6 +55,14 @@ export interface AdminAuthenticator {
   authenticate(request: SigV4Request): Promise<AuthOutcome>;
 }
 
+/**
+ * Administrators are the root team's keys whose default scope is `full`: a root-team key limited to reading (or to
+ * some buckets by default) must not be able to change policies, keys or locations, nor shred a bucket.
+ */
+export function isAdministrator(found: { readonly teamId: string; readonly key: { readonly defaultScope: string; readonly revokedAt?: number } }, rootTeam: string): boolean {
+  return found.teamId === rootTeam && found.key.defaultScope === 'full' && found.key.revokedAt === undefined;
+}
+
 export function createAdminAuthenticator(deps: AdminDeps): AdminAuthenticator {
   const verifier = createSigV4Verifier<SigV4Principal>({
     now: () => new Date(deps.now()),
@@ -63,7 +71,7 @@ export function createAdminAuthenticator(deps: AdminDeps): AdminAuthenticator {
       if (found === null || found.key.revokedAt !== undefined) return null;
       return {
         secretKey: found.secretKey,
-        principal: { accessKeyId, teamId: found.teamId, admin: found.teamId === deps.rootTeam, key: found.key, via: 'sigv4' },
+        principal: { accessKeyId, teamId: found.teamId, admin: isAdministrator(found, deps.rootTeam), key: found.key, via: 'sigv4' },
       };
     },
   });
@@ -85,7 +93,7 @@ export function createAdminAuthenticator(deps: AdminDeps): AdminAuthenticator {
     return {
       kind: 'authenticated',
       payload: undefined,
-      principal: { accessKeyId: stored.accessKeyId, teamId: found.teamId, admin: found.teamId === deps.rootTeam, key: found.key, via: 'token' },
+      principal: { accessKeyId: stored.accessKeyId, teamId: found.teamId, admin: isAdministrator(found, deps.rootTeam), key: found.key, via: 'token' },
     };
   }
 

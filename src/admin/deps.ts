@@ -151,7 +151,7 @@ export interface ReadyReport {
 export interface AdminPrincipal {
   readonly accessKeyId: string;
   readonly teamId: string;
-  /** Keys of the root team, and the DISPERSA_ADMIN_TOKEN, are administrators. */
+  /** Root-team keys with default scope `full`, and the DISPERSA_ADMIN_TOKEN, are administrators. */
   readonly admin: boolean;
   readonly key: AccessKey | undefined;
   readonly via: 'sigv4' | 'token' | 'root-token';

@@ -31,7 +31,7 @@ import { xmlDocument } from './xml.ts';
 /** What the front door tells its observer when a request ends (metrics, audit). */
 export interface S3RequestRecord<P> {
   readonly requestId: string;
-  /** The operation's kind (e.g. 'PutObject'); 'Unknown' when the request could not be routed. */
+  /** The operation's kind (e.g. 'PutObject'); 'CorsPreflight' for an OPTIONS request; 'Unknown' when the request could not be routed. */
   readonly operation: string;
   readonly bucket: string | undefined;
   readonly key: string | undefined;
@@ -77,6 +77,53 @@ interface RequestSeen<P> {
   authFailed: boolean;
   bytesIn: number;
   bytesOut: number;
+}
+
+/*
+ * CORS. The developer portal is served from the admin port and calls this front door (another origin) from the
+ * browser with SigV4-signed fetch/XHR requests, so every origin is allowed. That is safe because this endpoint
+ * grants nothing ambient: anonymous requests are refused, and every request must carry a SigV4 signature (in the
+ * Authorization header or a pre-signed query) computed with a secret the calling page already holds. There are no
+ * cookies or sessions (no Access-Control-Allow-Credentials), so a hostile page can only send requests it could send
+ * from anywhere else with the same knowledge; reading a response cross-origin gives it nothing it could not get with
+ * curl. A preflight carries no credentials by definition, so it is answered without authentication, as S3 does.
+ */
+export const CORS_ALLOWED_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'] as const;
+/** Response headers a browser page may read besides the CORS-safelisted ones (ETag and checksums above all). */
+export const CORS_EXPOSED_HEADERS = [
+  'ETag', 'x-amz-request-id', 'x-amz-version-id', 'x-amz-checksum-crc32', 'x-amz-checksum-crc32c', 'x-amz-checksum-crc64nvme',
+  'x-amz-checksum-sha1', 'x-amz-checksum-sha256', 'Content-Length', 'Content-Range', 'Last-Modified',
+] as const;
+/** How long a browser may cache a preflight answer, in seconds. */
+export const CORS_MAX_AGE_SECONDS = 600;
+
+/** Headers every response to a request with an `Origin` carries (errors too, or the page could not read them). */
+function setCorsHeaders(res: ServerResponse, origin: string): void {
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('access-control-expose-headers', CORS_EXPOSED_HEADERS.join(', '));
+  res.setHeader('vary', 'Origin');
+}
+
+/**
+ * Answers an `OPTIONS` request, which is never an S3 operation: with `Origin` and `Access-Control-Request-Method`
+ * (an allowed method) it is a preflight → 200 and what may follow; otherwise the S3 error explaining why not.
+ */
+function answerPreflight(res: ServerResponse, headers: Readonly<Record<string, string | undefined>>): void {
+  const origin = headers.origin;
+  const method = headers['access-control-request-method'];
+  if (origin === undefined || method === undefined) {
+    throw new S3Error('InvalidRequest', 'Insufficient information: a CORS preflight (OPTIONS) needs the Origin and Access-Control-Request-Method headers');
+  }
+  if (!(CORS_ALLOWED_METHODS as readonly string[]).includes(method.trim().toUpperCase())) {
+    throw new S3Error('AccessDenied', `CORSResponse: the method ${method} is not allowed (allowed: ${CORS_ALLOWED_METHODS.join(', ')})`);
+  }
+  res.statusCode = 200;
+  res.setHeader('access-control-allow-methods', CORS_ALLOWED_METHODS.join(', '));
+  const requested = headers['access-control-request-headers'];
+  if (requested !== undefined && requested.trim() !== '') res.setHeader('access-control-allow-headers', requested);
+  res.setHeader('access-control-max-age', String(CORS_MAX_AGE_SECONDS));
+  res.setHeader('content-length', 0);
+  res.end();
 }
 
 /** The access key a request claims (Authorization header or X-Amz-Credential), before anything is verified. */
@@ -186,6 +233,12 @@ export function createS3Listener<P extends SigV4Credential>(options: S3FrontDoor
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
     const headers = headerRecord(req);
     const method = (req.method ?? 'GET').toUpperCase();
+    // Before routing: OPTIONS names no S3 operation, and a preflight is answered whatever its path or query.
+    if (method === 'OPTIONS') {
+      seen.operation = 'CorsPreflight';
+      answerPreflight(res, headers);
+      return;
+    }
     seen.accessKeyId = claimedAccessKeyId(headers.authorization, rawQuery);
     const target = parseTarget(rawPath, rawQuery, headers.host, options.baseDomain);
     // What the path names, until routing says what the operation is about (or fails).
@@ -302,6 +355,8 @@ export function createS3Listener<P extends SigV4Credential>(options: S3FrontDoor
     res.setHeader('x-amz-id-2', requestId);
     res.setHeader('server', 'Dispersa');
     res.setHeader('date', now().toUTCString());
+    const origin = req.headers.origin;
+    if (origin !== undefined) setCorsHeaders(res, origin);
     handle(req, res, seen).catch((error: unknown) => {
       sendError(req, res, requestId, error, seen);
     });

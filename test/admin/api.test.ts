@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AuditEntry } from '../../src/meta/types.ts';
-import { call, problem, ROOT_TOKEN, startAdmin, type ApiResponse, type Auth, type Credentials, type TestAdmin } from '../support/admin.ts';
+import { call, problem, ROOT_TEAM, ROOT_TOKEN, startAdmin, type ApiResponse, type Auth, type Credentials, type TestAdmin } from '../support/admin.ts';
 import { must } from '../support/must.ts';
 
 let admin: TestAdmin;
@@ -280,6 +280,19 @@ describe('authentication', () => {
       const res = await call(admin, sig(dave), 'GET', path);
       assert.equal(res.status, 200, `GET ${path}: ${res.text}`);
     }
+  });
+
+  it('a root-team key whose default scope is not full is no administrator: it cannot shred, nor change policies or keys', async () => {
+    const reader = await admin.createKey(ROOT_TEAM, 'read');
+    for (const [method, path, body] of [
+      ['DELETE', '/api/v1/buckets/anything?shred=true', undefined],
+      ['POST', '/api/v1/policies', serranoMinimum('by-reader')],
+      ['POST', '/api/v1/keys', {}],
+    ] as const) {
+      const res = await call(admin, sig(reader), method, path, body === undefined ? {} : { body });
+      assert.equal(res.status, 403, `${method} ${path}: ${res.text}`);
+    }
+    assert.equal(obj(await call(admin, sig(reader), 'GET', '/api/v1/whoami')).admin, false);
   });
 
   it('a non-administrator may issue and revoke tokens only for itself', async () => {
@@ -684,7 +697,7 @@ describe('buckets', () => {
 describe('cache', () => {
   it('shows settings and counters, and changes settings', async () => {
     const res = await call(admin, root(), 'GET', '/api/v1/cache');
-    assert.deepEqual(obj(res).stats, { entries: 2, bytes: 2048, hits: 5, misses: 1, evictions: 0, corruptions: 0 });
+    assert.deepEqual(obj(res).stats, { entries: 2, bytes: 2048, hits: 5, misses: 1, evictions: 0, corruptions: 0, failures: 0 });
     assert.equal((obj(res).settings as Body).enabled, false);
     const changed = await call(admin, root(), 'PUT', '/api/v1/cache', { body: { enabled: true, mime_blacklist: ['image/*'] } });
     assert.equal(changed.status, 200, changed.text);
