@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { DEFAULT_POLICY } from '../src/app.ts';
 import { seededBytes } from '../src/core/seeded.ts';
-import type { DispersalPolicy } from '../src/dispersal/index.ts';
+import { readStoredPolicyDocument, type PolicyDocument } from '../src/objects/policy-document.ts';
 import { openMetadata } from '../src/meta/index.ts';
 
 const MiB = 1024 * 1024;
@@ -144,7 +144,7 @@ function startServer(args: readonly string[]): Promise<ServerProcess> {
 /** Starts a gateway on a fresh data dir with an uncompressed k=4 r=2 policy over its six locations, and a bucket using it. */
 async function startBenchGateway(label: string): Promise<{ server: ServerProcess; s3: S3Client; backend: string }> {
   const dataDir = tempDir(label);
-  const server = await startServer(['serve', '--data-dir', dataDir]);
+  const server = await startServer(['serve', '--data-dir', dataDir, '--admin-port', '0', '--probe-interval-seconds', '0']);
   const backend = /GF backend ([\w-]+)/.exec(server.banner)?.[1];
   if (backend === undefined) throw new Error(`dispersa serve did not report its GF backend:\n${server.banner}`);
   // The gateway's own metadata store (SQLite, shared between processes): the default policy names its locations.
@@ -152,9 +152,9 @@ async function startBenchGateway(label: string): Promise<{ server: ServerProcess
   try {
     const stored = await meta.getPolicy(DEFAULT_POLICY);
     if (stored === undefined) throw new Error(`the gateway stored no "${DEFAULT_POLICY}" policy`);
-    const defaults = stored.document as DispersalPolicy;
-    const policy: DispersalPolicy = { ...defaults, codec: { ...defaults.codec, k: 4, r: 2, compression: { scheme: 'none', level: 0 } } };
-    if (policy.locations.length !== 6) throw new Error(`expected six locations in the default policy, found ${policy.locations.length}`);
+    const defaults = readStoredPolicyDocument(stored.document);
+    const policy: PolicyDocument = { ...defaults, redundancy: { ...defaults.redundancy, data_packets: 4, redundant_packets: 2 }, compression: { scheme: 'NONE', level: 0 } };
+    if (policy.backends.length !== 6) throw new Error(`expected six locations in the default policy, found ${policy.backends.length}`);
     await meta.putPolicy(BENCH_POLICY, policy);
   } finally {
     await meta.close();
