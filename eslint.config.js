@@ -1,14 +1,15 @@
-// Type-aware lint for the whole repository (typescript-eslint strictTypeChecked).
+// Type-aware lint for the whole repository (typescript-eslint strictTypeChecked), the portal's browser sources included
+// (portal/src is typed by portal/tsconfig.json, which the project service finds by itself).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', 'bench/results/**', 'portal/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*.mjs', 'src/core/gf256/wasm/assembly/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*.mjs', 'src/core/gf256/wasm/assembly/*.mjs', 'portal/vite.config.ts'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // node:test's describe/it return promises the runner itself awaits.
@@ -18,6 +19,15 @@ export default tseslint.config(
       ],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The portal runs in browsers: their globals, none of Node's.
+    files: ['portal/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'navigator', 'location', 'sessionStorage', 'fetch', 'XMLHttpRequest', 'DOMParser', 'URL', 'Blob', 'File', 'crypto', 'TextEncoder', 'TextDecoder', 'ResizeObserver', 'requestAnimationFrame', 'cancelAnimationFrame', 'console', 'setTimeout', 'clearTimeout', 'btoa'].map((name) => [name, 'readonly']),
+      ),
     },
   },
   {

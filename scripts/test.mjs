@@ -34,12 +34,13 @@ const files = only.length > 0 ? only : testFiles(join(root, 'test')).sort();
 
 if (only.length === 0) {
   run('typecheck (tsc --noEmit)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit']);
+  run('typecheck the portal (tsc -p portal --noEmit)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'portal', '--noEmit']);
   run('lint (eslint, type-aware)', bin('eslint'), ['--max-warnings', '0', '.']);
 }
 // Fragment stores, metadata and the S3 protocol layer never touch GF arithmetic, and the gateway and client
-// compatibility suites, the control plane, the CLI and the walkthrough exercise the whole server (the codec underneath is covered on every backend by the rest):
+// compatibility suites, the control plane, the CLI, the walkthroughs and the portal exercise the whole server (the codec underneath is covered on every backend by the rest):
 // they run once, on the default backend; everything else runs once per backend.
-const BACKEND_FREE = ['stores', 'meta', 's3', 'gateway', 'compat', 'admin', 'cli', 'objects', 'e2e'].map((dir) => join('test', dir) + '/');
+const BACKEND_FREE = ['stores', 'meta', 's3', 'gateway', 'compat', 'admin', 'cli', 'objects', 'e2e', 'portal', 'portal-unit'].map((dir) => join('test', dir) + '/');
 const backendFree = (file) => BACKEND_FREE.some((dir) => file.startsWith(dir));
 const once = files.filter(backendFree);
 const perBackend = files.filter((file) => !backendFree(file));

@@ -1,6 +1,8 @@
 // The server roles of the `dispersa` command — `serve` (the gateway), `edge` (an edge storage node) — and `selftest`, `version`.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command } from 'commander';
 import { ConfigError, resolveServeSettings } from '../config.ts';
@@ -97,6 +99,9 @@ async function serve(ctx: CliContext, args: readonly string[]): Promise<void> {
   }
   await selfTest(ctx);
   const { startGateway } = await import('../app.ts');
+  // The portal `npm ci` built (the `prepare` script); without a build the admin port serves the API alone.
+  const portalDir = fileURLToPath(new URL('../../portal/dist', import.meta.url));
+  const portal = existsSync(join(portalDir, 'index.html')) ? portalDir : undefined;
   const gateway = await startGateway({
     dataDir: settings.dataDir,
     host: settings.host,
@@ -106,12 +111,16 @@ async function serve(ctx: CliContext, args: readonly string[]): Promise<void> {
     env,
     staleWriteMs: settings.staleWriteSeconds * 1000,
     ...(settings.cache === undefined ? {} : { cache: settings.cache }),
+    ...(portal === undefined ? {} : { portalDir: portal }),
     ...(settings.domain === undefined ? {} : { domain: settings.domain }),
     ...(settings.postgresUrl === undefined ? {} : { metadata: { engine: 'postgres' as const, connectionString: settings.postgresUrl } }),
     log: (m) => { ctx.io.stderr(m); },
   });
   ctx.io.stdout(`dispersa serve: S3 endpoint ${gateway.url}  (data in ${settings.dataDir})`);
-  if (gateway.adminUrl !== undefined) ctx.io.stdout(`dispersa serve: admin API and portal ${gateway.adminUrl}  (dispersa --help lists the admin commands)`);
+  if (gateway.adminUrl !== undefined) {
+    const what = portal === undefined ? 'admin API (no portal build: npm run build:portal)' : 'portal and admin API';
+    ctx.io.stdout(`dispersa serve: ${what} ${gateway.adminUrl}  (dispersa --help lists the admin commands)`);
+  }
   if (gateway.generatedRoot !== undefined) {
     ctx.io.stdout(
       `root access key ${gateway.generatedRoot.accessKeyId}\nroot secret key ${gateway.generatedRoot.secretAccessKey}\n(shown once: store it now; or set DISPERSA_ROOT_ACCESS_KEY and DISPERSA_ROOT_SECRET_KEY)`,
