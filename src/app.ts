@@ -2,8 +2,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { AuditLog, s3AuditEntry } from './admin/audit.ts';
 import { BucketManager } from './admin/buckets.ts';
@@ -22,7 +21,7 @@ import { KeyCustody, loadMasterKey } from './objects/custody.ts';
 import { GatewayBackend, parsePolicyDocument, type GatewayPrincipal } from './objects/gateway-backend.ts';
 import { KeyVault } from './objects/key-vault.ts';
 import type { PolicyDocument } from './objects/policy-document.ts';
-import { listenS3 } from './s3/http.ts';
+import { listenOn, listenS3 } from './s3/http.ts';
 import { createS3Listener } from './s3/server.ts';
 import { FsStore } from './stores/index.ts';
 
@@ -96,27 +95,6 @@ function rootKeyFromEnv(env: NodeJS.ProcessEnv): { accessKeyId: string; secretAc
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
-async function listenAdmin(listener: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer(listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${shownHost}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => { resolve(); });
-        server.closeIdleConnections();
-      }),
-  };
 }
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
@@ -248,7 +226,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       log,
     });
     try {
-      admin = await listenAdmin(adminListener, config.host, config.adminPort);
+      admin = await listenOn(createServer(adminListener), config.host, config.adminPort);
     } catch (error) {
       await running.close();
       throw error;

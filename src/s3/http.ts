@@ -22,6 +22,11 @@ export async function listenS3(listener: (req: IncomingMessage, res: ServerRespo
     const body = xmlDocument('Error', { Code: tooLarge ? 'RequestHeaderSectionTooLarge' : 'InvalidRequest', Message: tooLarge ? `Your request header section exceeds the maximum allowed size of ${MAX_HEADER_BYTES} bytes` : 'The request could not be parsed' }, null);
     socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/xml\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
+  return listenOn(server, host, port);
+}
+
+/** Starts `server` on host:port (0: a free port) and describes it; `close` drains in-flight requests. */
+export async function listenOn(server: Server, host: string, port: number): Promise<RunningServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,13 +1,13 @@
 // SigV4 verification: frozen vectors, the AWS SDK signer as an independent oracle, real S3Client requests, and every rejection path.
 
 import assert from 'node:assert/strict';
-import { createHash, createHmac, type Hash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, HttpRequest as SmithyRequest, SourceData } from '@smithy/types';
+import type { HttpRequest as SmithyRequest } from '@smithy/types';
 import { canonicalPath, canonicalQuery, parseQuery, uriEncode } from '../../src/s3/auth/canonical.ts';
 import { S3_AUTH_ERROR_CODES } from '../../src/s3/auth/errors.ts';
 import { SigningKeyCache } from '../../src/s3/auth/signing.ts';
@@ -22,41 +22,10 @@ import {
   type SigV4VerifierOptions,
 } from '../../src/s3/auth/sigv4.ts';
 import { must } from '../support/must.ts';
+import { NodeSha256 } from '../support/node-sha256.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Oracle: the AWS SDK's own signer, hashing with node:crypto.
-
-function bytesOf(data: SourceData): Uint8Array | string {
-  if (typeof data === 'string') return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-class NodeSha256 implements Checksum {
-  private readonly secret: SourceData | undefined;
-  private hash: Hash | ReturnType<typeof createHmac>;
-
-  constructor(secret?: SourceData) {
-    this.secret = secret;
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash | ReturnType<typeof createHmac> {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(this.secret));
-  }
-
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
 
 const ACCESS_KEY = 'AKIDDISPERSATEST0001';
 const SECRET = 'secret/with+odd=chars/0123456789abcdefghij';

@@ -1,13 +1,13 @@
 // Test helpers for the admin API: an in-process admin port on a real SQLite store with simple service fakes, and clients.
 
-import { createHash, createHmac, randomBytes, type Hash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
+import { NodeSha256 } from './node-sha256.ts';
 import { z } from 'zod';
 import {
   ControlError,
@@ -342,39 +342,6 @@ export async function startAdmin(options: AdminOptions = {}): Promise<TestAdmin>
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Clients
-
-function bytesOf(data: SourceData): Uint8Array | string {
-  if (typeof data === 'string') return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** SHA-256 for the AWS SDK's signer, from node:crypto. */
-class NodeSha256 implements Checksum {
-  private readonly secret: SourceData | undefined;
-  private hash: Hash | ReturnType<typeof createHmac>;
-
-  constructor(secret?: SourceData) {
-    this.secret = secret;
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash | ReturnType<typeof createHmac> {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(this.secret));
-  }
-
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
 
 export interface ApiResponse {
   readonly status: number;

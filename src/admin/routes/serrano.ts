@@ -1,10 +1,10 @@
 // The SERRANO-compatible Storage Policy and Telemetry API: the paths and shapes SERRANO's callers use, no /api/v1 prefix.
 
 import { Problem } from '../problem.ts';
-import { cloudTelemetryListSchema, edgeTelemetryListSchema, policySchema, serranoPolicyCreateSchema, serranoPolicyListSchema, serranoPolicyUpdateSchema, telemetryQuerySchema } from '../schemas.ts';
+import { policySchema, serranoPolicyCreateSchema, serranoPolicyListSchema, serranoPolicyUpdateSchema } from '../schemas.ts';
 import { createPolicy, deletePolicy, documentFields, policyView, updatePolicy } from './policies.ts';
 import { defineRoute, json, noContent, param, rawField, type Route } from './route.ts';
-import { cloudTelemetry, edgeTelemetry, type TelemetryQuery } from './telemetry.ts';
+import { locationTelemetryRoute } from './telemetry.ts';
 
 const target = (params: Readonly<Record<string, string>>, body: unknown): string => `policy/${params.name ?? rawField(body, 'id') ?? rawField(body, 'name') ?? '-'}`;
 
@@ -63,26 +63,6 @@ export const serranoRoutes: readonly Route[] = [
       return noContent;
     },
   }),
-  defineRoute<undefined, TelemetryQuery>({
-    method: 'GET',
-    path: '/cloud_locations',
-    operationId: 'serranoCloudLocations',
-    summary: 'SERRANO: telemetry of local and cloud locations',
-    tag: 'serrano',
-    auth: 'any',
-    query: telemetryQuerySchema,
-    responses: [{ status: 200, description: 'Locations with their telemetry', schema: cloudTelemetryListSchema }],
-    handle: async ({ deps, query }) => json(200, cloudTelemetryListSchema, await cloudTelemetry(deps, query)),
-  }),
-  defineRoute<undefined, TelemetryQuery>({
-    method: 'GET',
-    path: '/edge_locations',
-    operationId: 'serranoEdgeLocations',
-    summary: 'SERRANO: telemetry of edge locations',
-    tag: 'serrano',
-    auth: 'any',
-    query: telemetryQuerySchema,
-    responses: [{ status: 200, description: 'Edge locations with their telemetry', schema: edgeTelemetryListSchema }],
-    handle: async ({ deps, query }) => json(200, edgeTelemetryListSchema, await edgeTelemetry(deps, query)),
-  }),
+  locationTelemetryRoute('cloud', '/cloud_locations', 'serranoCloudLocations', 'SERRANO: telemetry of local and cloud locations', 'serrano'),
+  locationTelemetryRoute('edge', '/edge_locations', 'serranoEdgeLocations', 'SERRANO: telemetry of edge locations', 'serrano'),
 ];

@@ -99,29 +99,37 @@ export async function edgeTelemetry(deps: AdminDeps, query: TelemetryQuery): Pro
   });
 }
 
-export const telemetryRoutes: readonly Route[] = [
-  defineRoute<undefined, TelemetryQuery>({
+/** The telemetry of local and cloud locations (`cloud`) or of edge locations (`edge`), at `path`. */
+export function locationTelemetryRoute(kind: 'cloud' | 'edge', path: string, operationId: string, summary: string, tag: string): Route {
+  if (kind === 'cloud') {
+    return defineRoute<undefined, TelemetryQuery>({
+      method: 'GET',
+      path,
+      operationId,
+      summary,
+      tag,
+      auth: 'any',
+      query: telemetryQuerySchema,
+      responses: [{ status: 200, description: 'Locations with their telemetry', schema: cloudTelemetryListSchema }],
+      handle: async ({ deps, query }) => json(200, cloudTelemetryListSchema, await cloudTelemetry(deps, query)),
+    });
+  }
+  return defineRoute<undefined, TelemetryQuery>({
     method: 'GET',
-    path: '/api/v1/cloud_locations',
-    operationId: 'cloudLocations',
-    summary: 'Local and cloud locations: SERRANO attributes, probe round-trip times, unavailability',
-    tag: 'telemetry',
-    auth: 'any',
-    query: telemetryQuerySchema,
-    responses: [{ status: 200, description: 'Locations with their telemetry', schema: cloudTelemetryListSchema }],
-    handle: async ({ deps, query }) => json(200, cloudTelemetryListSchema, await cloudTelemetry(deps, query)),
-  }),
-  defineRoute<undefined, TelemetryQuery>({
-    method: 'GET',
-    path: '/api/v1/edge_locations',
-    operationId: 'edgeLocations',
-    summary: 'Edge locations: their fields, probe round-trip times, unavailability',
-    tag: 'telemetry',
+    path,
+    operationId,
+    summary,
+    tag,
     auth: 'any',
     query: telemetryQuerySchema,
     responses: [{ status: 200, description: 'Edge locations with their telemetry', schema: edgeTelemetryListSchema }],
     handle: async ({ deps, query }) => json(200, edgeTelemetryListSchema, await edgeTelemetry(deps, query)),
-  }),
+  });
+}
+
+export const telemetryRoutes: readonly Route[] = [
+  locationTelemetryRoute('cloud', '/api/v1/cloud_locations', 'cloudLocations', 'Local and cloud locations: SERRANO attributes, probe round-trip times, unavailability', 'telemetry'),
+  locationTelemetryRoute('edge', '/api/v1/edge_locations', 'edgeLocations', 'Edge locations: their fields, probe round-trip times, unavailability', 'telemetry'),
   defineRoute({
     method: 'POST',
     path: '/api/v1/telemetry/probe',
