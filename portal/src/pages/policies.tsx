@@ -158,39 +158,9 @@ function Wizard({ editing, locations, onSaved, onCancel }: { readonly editing: P
               <option value="edge">edge</option>
             </select>
           </label>
-          <label>
-            Country
-            <select value={filters.country} onChange={(e) => { setFilters({ ...filters, country: e.currentTarget.value }); }}>
-              <option value="">any</option>
-              {countries.map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Jurisdiction
-            <select value={filters.jurisdiction} onChange={(e) => { setFilters({ ...filters, jurisdiction: e.currentTarget.value }); }}>
-              <option value="">any</option>
-              {jurisdictions.map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Trust zone
-            <select value={filters.trustZone} onChange={(e) => { setFilters({ ...filters, trustZone: e.currentTarget.value }); }}>
-              <option value="">any</option>
-              {zones.map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
-            </select>
-          </label>
+          <AnyOf label="Country" value={filters.country} options={countries} onChange={(country) => { setFilters({ ...filters, country }); }} />
+          <AnyOf label="Jurisdiction" value={filters.jurisdiction} options={jurisdictions} onChange={(jurisdiction) => { setFilters({ ...filters, jurisdiction }); }} />
+          <AnyOf label="Trust zone" value={filters.trustZone} options={zones} onChange={(trustZone) => { setFilters({ ...filters, trustZone }); }} />
           <label>
             Max $/GB/month
             <input type="number" min="0" step="0.001" value={filters.maxCost} onInput={(e) => { setFilters({ ...filters, maxCost: e.currentTarget.value }); }} />
@@ -449,6 +419,23 @@ function Versions({ name }: { readonly name: string }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** A filter: "any" or one of the values the listed locations have. */
+function AnyOf(props: { readonly label: string; readonly value: string; readonly options: readonly string[]; readonly onChange: (value: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} onChange={(e) => { props.onChange(e.currentTarget.value); }}>
+        <option value="">any</option>
+        {props.options.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
