@@ -11,6 +11,8 @@ export interface ServeSettings {
   readonly domain: string | undefined;
   /** Metadata in PostgreSQL instead of SQLite under the data directory. */
   readonly postgresUrl: string | undefined;
+  /** Where bucket keys are kept (default <data dir>/keys); gateways sharing a metadata store must share it. */
+  readonly keyVaultDir: string | undefined;
   readonly staleWriteSeconds: number;
   /** The admin API, metrics, health and portal listen here (on `host`); 0 picks a free port. */
   readonly adminPort: number;
@@ -28,7 +30,7 @@ export class ConfigError extends Error {
   }
 }
 
-const DEFAULTS: ServeSettings = { dataDir: './data', host: '127.0.0.1', port: 9000, domain: undefined, postgresUrl: undefined, staleWriteSeconds: 600, adminPort: 9001, probeIntervalSeconds: 600, cache: undefined };
+const DEFAULTS: ServeSettings = { dataDir: './data', host: '127.0.0.1', port: 9000, domain: undefined, postgresUrl: undefined, keyVaultDir: undefined, staleWriteSeconds: 600, adminPort: 9001, probeIntervalSeconds: 600, cache: undefined };
 
 /** Config file keys, their environment variables and command-line flags. */
 const FIELDS = {
@@ -37,6 +39,7 @@ const FIELDS = {
   port: { env: 'DISPERSA_PORT', flag: 'port', type: 'port' },
   domain: { env: 'DISPERSA_DOMAIN', flag: 'domain', type: 'string' },
   postgresUrl: { env: 'DISPERSA_POSTGRES_URL', flag: 'postgres-url', type: 'string' },
+  keyVaultDir: { env: 'DISPERSA_KEY_VAULT_DIR', flag: 'key-vault-dir', type: 'string' },
   staleWriteSeconds: { env: 'DISPERSA_STALE_WRITE_SECONDS', flag: 'stale-write-seconds', type: 'seconds' },
   adminPort: { env: 'DISPERSA_ADMIN_PORT', flag: 'admin-port', type: 'port' },
   probeIntervalSeconds: { env: 'DISPERSA_PROBE_INTERVAL_SECONDS', flag: 'probe-interval-seconds', type: 'seconds' },

@@ -20,12 +20,12 @@ const read = (path: string): string => {
 
 describe('serve settings', () => {
   it('default to the embedded gateway on 127.0.0.1:9000 with ./data', () => {
-    assert.deepEqual(resolveServeSettings([], {}, read), { dataDir: './data', host: '127.0.0.1', port: 9000, domain: undefined, postgresUrl: undefined, staleWriteSeconds: 600, adminPort: 9001, probeIntervalSeconds: 600, cache: undefined });
+    assert.deepEqual(resolveServeSettings([], {}, read), { dataDir: './data', host: '127.0.0.1', port: 9000, domain: undefined, postgresUrl: undefined, keyVaultDir: undefined, staleWriteSeconds: 600, adminPort: 9001, probeIntervalSeconds: 600, cache: undefined });
   });
 
   it('take the config file, then the environment, then the flags', () => {
     const fromFile = resolveServeSettings(['--config', 'good.json'], {}, read);
-    assert.deepEqual(fromFile, { dataDir: '/srv/dispersa', host: '127.0.0.1', port: 9300, domain: 's3.example.test', postgresUrl: undefined, staleWriteSeconds: 30, adminPort: 9001, probeIntervalSeconds: 600, cache: undefined });
+    assert.deepEqual(fromFile, { dataDir: '/srv/dispersa', host: '127.0.0.1', port: 9300, domain: 's3.example.test', postgresUrl: undefined, keyVaultDir: undefined, staleWriteSeconds: 30, adminPort: 9001, probeIntervalSeconds: 600, cache: undefined });
     const env = { DISPERSA_CONFIG: 'good.json', DISPERSA_PORT: '9400', DISPERSA_POSTGRES_URL: 'postgresql://db/dispersa' };
     assert.equal(resolveServeSettings([], env, read).port, 9400);
     assert.equal(resolveServeSettings([], env, read).postgresUrl, 'postgresql://db/dispersa');

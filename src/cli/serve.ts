@@ -24,11 +24,13 @@ Options:
   --domain DOMAIN               accept virtual-host style requests (<bucket>.DOMAIN)
   --postgres-url URL            keep metadata in PostgreSQL (several gateways may share it) instead of
                                 <data dir>/meta.sqlite
+  --key-vault-dir DIR           where bucket keys are kept (<data dir>/keys); gateways sharing PostgreSQL must
+                                share it, and shredding a bucket destroys its key there
   --stale-write-seconds N       writes in flight this long at start-up count as crashed and are collected (600)
   --probe-interval-seconds N    how often every location is probed for telemetry, jittered by up to 10 % (600;
                                 0 turns probing off)
   --config FILE                 a JSON file with the same settings: dataDir, host, port, adminPort, domain,
-                                postgresUrl, staleWriteSeconds, probeIntervalSeconds, and cache (an object of
+                                postgresUrl, keyVaultDir, staleWriteSeconds, probeIntervalSeconds, and cache (an object of
                                 cache settings as PUT /api/v1/cache takes them: enabled, max_size_bytes, ...)
   -h, --help                    this text
 
@@ -36,7 +38,7 @@ Flags beat the environment, which beats the config file.
 
 Environment:
   DISPERSA_DATA_DIR, DISPERSA_HOST, DISPERSA_PORT, DISPERSA_ADMIN_PORT, DISPERSA_DOMAIN, DISPERSA_POSTGRES_URL,
-  DISPERSA_STALE_WRITE_SECONDS, DISPERSA_PROBE_INTERVAL_SECONDS, DISPERSA_CONFIG
+  DISPERSA_KEY_VAULT_DIR, DISPERSA_STALE_WRITE_SECONDS, DISPERSA_PROBE_INTERVAL_SECONDS, DISPERSA_CONFIG
                                 the settings above
   DISPERSA_ROOT_ACCESS_KEY      root access key (generated and printed once when unset)
   DISPERSA_ROOT_SECRET_KEY      its secret
@@ -112,6 +114,7 @@ async function serve(ctx: CliContext, args: readonly string[]): Promise<void> {
     staleWriteMs: settings.staleWriteSeconds * 1000,
     ...(settings.cache === undefined ? {} : { cache: settings.cache }),
     ...(portal === undefined ? {} : { portalDir: portal }),
+    ...(settings.keyVaultDir === undefined ? {} : { keyVaultDir: settings.keyVaultDir }),
     ...(settings.domain === undefined ? {} : { domain: settings.domain }),
     ...(settings.postgresUrl === undefined ? {} : { metadata: { engine: 'postgres' as const, connectionString: settings.postgresUrl } }),
     log: (m) => { ctx.io.stderr(m); },

@@ -185,7 +185,7 @@ describe('dispersa CLI against a running gateway', () => {
     const asKey = { token: null, env: { DISPERSA_ACCESS_KEY: key.access_key_id, DISPERSA_SECRET_KEY: key.secret_access_key } } as const;
     const me = await json<{ access_key_id: string; admin: boolean; via: string }>(['whoami'], asKey);
     assert.deepEqual([me.access_key_id, me.admin, me.via], [key.access_key_id, false, 'sigv4']);
-    const forbidden = await cli(['status'], asKey);
+    const forbidden = await cli(['cache', 'show'], asKey);
     assert.equal(forbidden.code, 3, forbidden.stderr);
 
     const token = await json<{ id: string; token: string; access_key_id: string }>(['token', 'create', '--ttl', '1h', '--description', 'e2e'], asKey);
